@@ -1,0 +1,319 @@
+"""The typed data that flows through the pipeline load -> plan -> run -> merge -> gate -> report.
+
+These are plain frozen dataclasses with no behaviour beyond derived properties, so
+every step can be tested by building its input by hand. The loader is the only
+place that turns YAML into these objects; everything after it trusts them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from migmatrix.outcomes import Expected, Outcome, Verdict
+
+RESULTS_SCHEMA = "migmatrix-results/1"
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """Where something was written in matrix.yaml (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+NOWHERE = Location("<built-in>", 0, 0)
+
+
+# --------------------------------------------------------------------------- spec
+
+
+@dataclasses.dataclass(frozen=True)
+class PhaseSpec:
+    """One phase: a name and the suite folder (relative to the matrix file's folder)."""
+
+    name: str
+    path: str
+    location: Location = NOWHERE
+
+
+@dataclasses.dataclass(frozen=True)
+class ComponentSpec:
+    """One migration component of a swept adapter and the features it adds once migrated."""
+
+    name: str
+    features: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class AdapterSpec:
+    """One adapter as declared. With `components` and `sweep` it expands to many states.
+
+    `object` is an import path `module:attribute`, resolved with the matrix
+    file's folder on sys.path. `sweep` is one of "chain", "pairwise", "all", or
+    None for a single state; `states` lists explicit component sets instead.
+    """
+
+    name: str
+    object: str
+    features: tuple[str, ...] = ()
+    components: tuple[ComponentSpec, ...] = ()
+    sweep: str | None = None
+    states: tuple[tuple[str, ...], ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceSpec:
+    """A service an env needs (the staging server): started once per run.
+
+    `command` may contain `{port}`, `{host}`, `{workdir}` placeholders; `health`
+    is a URL template with the same placeholders; `url_env` names the environment
+    variable that, when set, points at an already running service instead.
+    """
+
+    command: tuple[str, ...]
+    health: str
+    url: str = "http://{host}:{port}"
+    env: tuple[tuple[str, str], ...] = ()
+    startup_timeout: float = 30.0
+    url_env: str = "STAGING_URL"
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    name: str
+    features: tuple[str, ...] = ()
+    service: ServiceSpec | None = None
+    location: Location = NOWHERE
+
+
+@dataclasses.dataclass(frozen=True)
+class CellFilter:
+    """Globs over cell attributes; None matches anything. Used by include, exclude and rules."""
+
+    phase: str | None = None
+    adapter: str | None = None
+    env: str | None = None
+    python: str | None = None
+
+    @property
+    def specificity(self) -> int:
+        return sum(v is not None for v in (self.phase, self.adapter, self.env, self.python))
+
+
+@dataclasses.dataclass(frozen=True)
+class ExpectRule:
+    """One `expect.rules` entry. `index` is its position in the file (0-based)."""
+
+    index: int
+    where: CellFilter
+    test: str | None
+    requires: tuple[str, ...]
+    unless: tuple[str, ...]
+    outcomes: frozenset[Expected]
+    raises: str | None = None
+    match: str | None = None
+    bug: str | None = None
+    owner: str | None = None
+    reason: str | None = None
+    location: Location = NOWHERE
+
+
+@dataclasses.dataclass(frozen=True)
+class CoverageRule:
+    """A coverage condition the gate checks on the combined data.
+
+    `files` are globs over measured file paths (relative to the matrix folder);
+    `cells` is a glob over cell ids (the coverage contexts). `max_lines` bounds the
+    number of covered lines in those files from those cells (0 = never reached);
+    `min_percent` asks for at least that share of those files' lines covered.
+    """
+
+    name: str
+    files: tuple[str, ...]
+    cells: str = "*"
+    max_lines: int | None = None
+    min_percent: float | None = None
+    location: Location = NOWHERE
+
+
+@dataclasses.dataclass(frozen=True)
+class GateSpec:
+    fail_on: frozenset[Verdict]
+    coverage: tuple[CoverageRule, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Matrix:
+    """A loaded, validated matrix.yaml.
+
+    `root` is the folder holding the file (suite paths and adapter imports are
+    relative to it); `digest` is a hash of the file's normalized content, written
+    into every results file so merge can tell runs of different matrices apart.
+    """
+
+    path: str
+    root: str
+    digest: str
+    python: tuple[str, ...]
+    phases: tuple[PhaseSpec, ...]
+    adapters: tuple[AdapterSpec, ...]
+    envs: tuple[EnvSpec, ...]
+    include: tuple[CellFilter, ...]
+    exclude: tuple[CellFilter, ...]
+    default: frozenset[Expected]
+    rules: tuple[ExpectRule, ...]
+    gates: GateSpec
+    timeout: float = 300.0
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Cell:
+    """One (phase, adapter state, env, python) combination.
+
+    `adapter` is the concrete state name (`partial[engine+factory]` for a swept
+    adapter); `adapter_base` the declared adapter it came from; `components` the
+    migrated components of a swept state in rollout order; `features` the union of
+    the adapter's, its components' and the env's features.
+    """
+
+    phase: str
+    adapter: str
+    env: str
+    python: str
+    adapter_base: str = ""
+    components: tuple[str, ...] = ()
+    features: frozenset[str] = frozenset()
+
+    @property
+    def id(self) -> str:
+        return f"{self.phase}/{self.adapter}/{self.env}/py{self.python}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectation:
+    """The outcome(s) one test must show in one cell, and which rule said so (None = default)."""
+
+    outcomes: frozenset[Expected]
+    raises: str | None = None
+    match: str | None = None
+    bug: str | None = None
+    owner: str | None = None
+    reason: str | None = None
+    rule: int | None = None
+
+    @property
+    def flaky(self) -> bool:
+        return len(self.outcomes) > 1
+
+    def describe(self) -> str:
+        words = "|".join(sorted(o.value for o in self.outcomes))
+        if self.raises:
+            words += f" raises {self.raises}"
+        if self.match:
+            words += f" match /{self.match}/"
+        return words
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultsHeader:
+    """First line of a results file."""
+
+    run_id: str
+    python: str
+    platform: str
+    matrix_digest: str
+    selection: str | None
+    shard: str | None
+    started: str
+    schema: str = RESULTS_SCHEMA
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """One (cell, test) result.
+
+    `test` is the test id without the cell parameter, relative to the phase folder,
+    e.g. `test_namespace.py::test_conflicts` or `test_x.py::test_y[a]`.
+    """
+
+    cell: str
+    test: str
+    outcome: Outcome
+    duration: float = 0.0
+    exc_type: str | None = None
+    message: str | None = None
+    worker: str | None = None
+    attempt: int = 1
+    nodeid: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.cell, self.test)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultsFooter:
+    records: int
+    finished: str
+
+
+# --------------------------------------------------------------------------- judge
+
+
+@dataclasses.dataclass(frozen=True)
+class Judged:
+    """One verdict: a planned or recorded (cell, test), what was expected, what happened."""
+
+    cell: Cell
+    test: str
+    expectation: Expectation
+    record: Record | None
+    verdict: Verdict
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class CoverageVerdict:
+    rule: CoverageRule
+    passed: bool
+    detail: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GateResult:
+    """Everything the reports need, in a deterministic order.
+
+    `judged` is sorted by (phase order, adapter order, env order, python, test);
+    `problems` are merge problems (incomplete files, conflicts, digest mismatch);
+    `phases`/`adapters`/`envs`/`pythons` give the display order of the axes
+    (adapters in rollout order for swept states).
+    """
+
+    judged: tuple[Judged, ...]
+    exit_code: int
+    fail_on: frozenset[Verdict]
+    problems: tuple[str, ...]
+    stale_rules: tuple[ExpectRule, ...]
+    coverage: tuple[CoverageVerdict, ...]
+    coverage_total: float | None
+    phases: tuple[str, ...]
+    adapters: tuple[str, ...]
+    envs: tuple[str, ...]
+    pythons: tuple[str, ...]
+    duration: float
+    sources: tuple[str, ...]
