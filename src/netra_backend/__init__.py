@@ -1,0 +1,1 @@
+"""netra_backend: the reference system whose ExecutionEngine -> UserExecutionEngine migration the matrix validates."""
