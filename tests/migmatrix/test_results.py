@@ -1,0 +1,170 @@
+"""Results files: the writer's bytes and atomicity, and a reader that reports damage as problems."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from migmatrix.errors import ResultsError
+from migmatrix.model import RESULTS_SCHEMA, Record, ResultsHeader
+from migmatrix.outcomes import Outcome
+from migmatrix.results import read_results, write_results
+
+HEADER = ResultsHeader(
+    run_id="run-1",
+    python="3.12",
+    platform="linux",
+    matrix_digest="d1",
+    selection="reproduction/*",
+    shard="1/2",
+    started="2024-05-01T10:00:00+00:00",
+    extra={"host": "ci-7"},
+)
+RECORDS = [
+    Record("reproduction/deprecated/unit/py3.12", "test_a.py::test_one", Outcome.PASSED, 0.5),
+    Record(
+        "reproduction/deprecated/unit/py3.12",
+        "test_a.py::test_two[x]",
+        Outcome.FAILED,
+        0.25,
+        exc_type="AssertionError",
+        message="SSOT VIOLATION: shared state ü",
+        worker="gw1",
+        attempt=2,
+        nodeid="suites/reproduction/test_a.py::test_two[x-reproduction/deprecated/unit/py3.12]",
+    ),
+]
+
+
+def write(tmp_path: Path, name: str = "r.jsonl") -> Path:
+    path = tmp_path / name
+    write_results(path, HEADER, RECORDS, finished="2024-05-01T10:01:00+00:00")
+    return path
+
+
+def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    read = read_results(write(tmp_path))
+    assert read.header == HEADER
+    assert read.records == RECORDS
+    assert read.footer is not None
+    assert read.footer.records == 2
+    assert read.footer.finished == "2024-05-01T10:01:00+00:00"
+    assert read.problems == []
+    assert read.complete
+
+
+def test_fast_and_slow_records_are_equal_and_hash_alike(tmp_path: Path) -> None:
+    # A record line missing optional keys takes the checking path; both must give equal Records.
+    path = write(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    short = {"kind": "record", "cell": RECORDS[0].cell, "test": RECORDS[0].test,
+             "outcome": "passed", "duration": 0.5}
+    lines[1] = json.dumps(short)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read = read_results(path)
+    assert read.records == RECORDS
+    assert {hash(r) for r in read.records} == {hash(r) for r in RECORDS}
+
+
+def test_lines_have_sorted_keys_and_the_same_bytes_each_time(tmp_path: Path) -> None:
+    first = write(tmp_path, "a.jsonl").read_bytes()
+    second = write(tmp_path, "b.jsonl").read_bytes()
+    assert first == second
+    lines = first.decode("utf-8").splitlines()
+    assert len(lines) == 4
+    for line in lines:
+        obj = json.loads(line)
+        assert list(obj) == sorted(obj)
+    assert json.loads(lines[0])["schema"] == RESULTS_SCHEMA
+    assert json.loads(lines[0])["host"] == "ci-7"
+    assert "ü" in lines[2]  # UTF-8, not \\u escapes
+
+
+def test_writer_is_atomic_when_records_raise(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    before = path.read_bytes()
+
+    def broken() -> Iterator[Record]:
+        yield RECORDS[0]
+        msg = "worker died"
+        raise RuntimeError(msg)
+
+    with pytest.raises(RuntimeError, match="worker died"):
+        write_results(path, HEADER, broken())
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["r.jsonl"]  # no temporary file left behind
+
+
+def test_missing_footer_is_a_problem_and_records_survive(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    read = read_results(path)
+    assert read.footer is None
+    assert read.records == RECORDS
+    assert not read.complete
+    assert len(read.problems) == 1
+    assert read.problems[0].startswith(f"{path}:3: no footer")
+
+
+def test_wrong_count_unreadable_line_and_unknown_outcome_name_their_lines(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    bad_outcome = json.loads(lines[1])
+    bad_outcome["outcome"] = "exploded"
+    lines[1] = json.dumps(bad_outcome)
+    lines.insert(2, '{"kind": "record", "cell": ')  # a line cut in half
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read = read_results(path)
+    assert read.records == RECORDS[1:]
+    text = "\n".join(read.problems)
+    assert f"{path}:2: bad record: unknown outcome 'exploded'" in text
+    assert f"{path}:3: unreadable line" in text
+    assert f"{path}:5: footer says 2 records, 1 were read" in text
+    assert len(read.problems) == 3
+
+
+def test_record_after_footer_and_second_footer_are_problems(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines += [lines[1], lines[-1]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = read_results(path).problems
+    assert any(":5: record after the footer (line 4)" in p for p in problems)
+    assert any(":6: second footer (first at line 4)" in p for p in problems)
+
+
+def test_content_digest_tells_identical_files_apart_from_different_ones(tmp_path: Path) -> None:
+    a = read_results(write(tmp_path, "a.jsonl"))
+    b = read_results(write(tmp_path, "b.jsonl"))
+    assert a.digest_of_content == b.digest_of_content
+    other = tmp_path / "c.jsonl"
+    write_results(other, HEADER, RECORDS[:1])
+    assert read_results(other).digest_of_content != a.digest_of_content
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "empty file"),
+        ("\n\n", "empty file"),
+        ("hello world\n", "not a migmatrix results file"),
+        ('{"kind": "record", "cell": "c", "test": "t", "outcome": "passed"}\n', "not a migmatrix"),
+        ('{"kind": "header", "schema": "junit/1"}\n', "not a migmatrix results file"),
+        ('{"kind": "header", "schema": "migmatrix-results/9"}\n', "is not supported"),
+    ],
+)
+def test_files_that_are_not_results_files_raise(tmp_path: Path, content: str, reason: str) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ResultsError, match=reason):
+        read_results(path)
+
+
+def test_missing_file_raises_results_error(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="cannot read results file"):
+        read_results(tmp_path / "nope.jsonl")
