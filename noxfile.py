@@ -1,0 +1,112 @@
+# /// script
+# dependencies = ["nox>=2025.2.9", "PyYAML>=6"]
+# ///
+"""Sessions of this repository, built from matrix.yaml by migmatrix's nox helpers.
+
+`nox -s matrix` runs the whole matrix (one environment and one pytest-xdist run per
+Python), then merges, gates and reports. `nox -s tests` runs the project's own tests.
+`nox -l` lists the per-cell sessions; `nox -t deprecated` runs the cells of one tag.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+
+import nox
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "src"))
+from migmatrix import noxhelpers as mm  # noqa: E402 (needs src/ on the path first)
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "yes"
+nox.options.download_python = "never"
+nox.options.sessions = ["matrix"]
+
+AXES = mm.read_axes("matrix.yaml")
+mm.expose_pyenv_interpreters(AXES.python)
+TEST_PYTHON = "3.12"
+
+
+@nox.session(name="run", python=list(AXES.python), tags=["run"], default=False)
+def run(session: nox.Session) -> None:
+    """One pytest-xdist run over every selected cell of this interpreter."""
+    mm.install_project(session, "netra")
+    coverage = [] if os.environ.get("MIGMATRIX_COVERAGE", "1") == "0" else ["--coverage"]
+    session.run(
+        "migmatrix", "run", "--python", str(session.python),
+        "--results-dir", mm.RESULTS_DIR, *coverage, *mm.selection_args(session.posargs),
+    )  # fmt: skip
+
+
+@nox.session(requires=[f"run-{py}" for py in AXES.python])
+def matrix(session: nox.Session) -> None:
+    """The whole matrix: every interpreter's run, then the gate and the reports."""
+    mm.install_project(session)
+    found = [py for py in AXES.python if mm.interpreter_available(py)]
+    for py in AXES.python:
+        if py not in found:
+            session.warn(f"Python {py} not found on this machine: its cells were skipped")
+    _gate(session, ["--python", ",".join(found), *mm.selection_args(session.posargs)])
+
+
+@nox.session
+def gate(session: nox.Session) -> None:
+    """Merge whatever results and coverage data exist, gate and report (CI's last job)."""
+    mm.install_project(session)
+    _gate(session, mm.selection_args(session.posargs))
+
+
+def _gate(session: nox.Session, extra: list[str]) -> None:
+    os.makedirs(mm.REPORTS_DIR, exist_ok=True)
+    coverage_files = glob.glob(os.path.join(mm.COVERAGE_DIR, ".coverage*"))
+    coverage = ["--coverage-dir", mm.COVERAGE_DIR] if coverage_files else []
+    session.run(
+        "migmatrix", "gate", mm.RESULTS_DIR, *coverage,
+        "--json", f"{mm.REPORTS_DIR}/gate.json",
+        "--junit", f"{mm.REPORTS_DIR}/junit.xml",
+        "--markdown", f"{mm.REPORTS_DIR}/gate.md",
+        "--html", f"{mm.REPORTS_DIR}/gate.html",
+        *extra,
+    )  # fmt: skip
+
+
+@nox.session(python=list(AXES.python), default=False)
+@nox.parametrize(
+    "cell",
+    [
+        nox.param(
+            f"{phase}/{adapter}/{env}",
+            id=f"{phase}/{adapter}/{env}",
+            tags=[phase, AXES.adapter_bases[adapter], env],
+        )
+        for phase in AXES.phases
+        for adapter in AXES.adapters
+        for env in AXES.envs
+    ],
+)
+def cell(session: nox.Session, cell: str) -> None:
+    """One cell, for debugging it alone or fanning the matrix out by tag."""
+    mm.install_project(session, "netra")
+    exact = f"{cell}/py{session.python}"
+    session.run(
+        "migmatrix", "run", "--python", str(session.python), "--cells", exact,
+        "--results-dir", mm.RESULTS_DIR, "--allow-empty", *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(python=TEST_PYTHON)
+def tests(session: nox.Session) -> None:
+    """The project's own test suite (harness, backend, server, suites, reports)."""
+    mm.install_project(session, "netra", "test")
+    session.run("pytest", "tests", "-n", "auto", "--dist", "worksteal", *session.posargs)
+
+
+@nox.session(python=TEST_PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict on src/."""
+    mm.install_project(session, "netra", "lint")
+    session.run("ruff", "check", "src", "tests", "adapters", "suites", "benchmarks", "noxfile.py")
+    session.run("mypy", "--strict", "src")

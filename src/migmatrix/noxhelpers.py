@@ -1,0 +1,177 @@
+"""Helpers that build a project's nox sessions from its matrix.yaml.
+
+A noxfile runs in nox's own interpreter, where migmatrix itself is usually not
+installed, so this module imports nothing but the standard library, nox and
+PyYAML (the noxfile's PEP 723 block asks nox for those two). It reads only the
+axes of the matrix; validation, planning and judging happen inside the session
+environments, through the `migmatrix` command.
+
+The layout it gives (see the README):
+
+- ``run-X.Y``: one uv environment per interpreter, reused, and ONE pytest-xdist
+  run over every selected cell of that interpreter;
+- ``matrix``: every ``run-X.Y``, then the gate over what they wrote;
+- ``gate``: merge, gate and report whatever results exist (CI's last job);
+- ``cell-X.Y(phase/adapter/env)``: one cell, for debugging and CI fan-out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = "results"
+COVERAGE_DIR = "results/coverage"
+REPORTS_DIR = "reports"
+_STAMP = ".migmatrix-installed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Axes:
+    """The axes of a matrix as far as nox needs them: names, in file order."""
+
+    python: tuple[str, ...]
+    phases: tuple[str, ...]
+    adapters: tuple[str, ...]
+    adapter_bases: dict[str, str]
+    envs: tuple[str, ...]
+
+
+def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
+    """Read the axes of matrix.yaml without validating it (the sessions validate).
+
+    Swept adapters are expanded into their states with migmatrix.sweep when it
+    can be imported from the project's source tree, so per-cell sessions exist
+    for every intermediate state.
+    """
+    import yaml  # imported here: the noxfile's PEP 723 block provides it
+
+    with open(path, encoding="utf-8") as handle:
+        data: dict[str, Any] = yaml.safe_load(handle) or {}
+    python = tuple(str(v) for v in data.get("python") or ())
+    phases = tuple(str(k) for k in (data.get("phases") or {}))
+    envs = tuple(str(k) for k in (data.get("envs") or {}))
+    adapters: list[str] = []
+    bases: dict[str, str] = {}
+    for name, spec in (data.get("adapters") or {}).items():
+        for state in _adapter_states(str(name), spec if isinstance(spec, dict) else {}):
+            adapters.append(state)
+            bases[state] = str(name)
+    return Axes(python, phases, tuple(adapters), bases, envs)
+
+
+def _adapter_states(name: str, spec: dict[str, Any]) -> list[str]:
+    components = [
+        c["name"] if isinstance(c, dict) else str(c) for c in spec.get("components") or ()
+    ]
+    states = spec.get("states")
+    sweep = spec.get("sweep")
+    if not components or (sweep is None and not states):
+        return [name]
+    if states:
+        order = {c: i for i, c in enumerate(components)}
+        return [
+            f"{name}[{'+'.join(sorted(map(str, s), key=lambda c: order.get(c, 99)))}]"
+            for s in states
+        ]
+    from migmatrix.sweep import state_names  # stdlib-only module of the harness
+
+    return list(state_names(name, components, str(sweep)))
+
+
+# ----------------------------------------------------------------- interpreters
+
+
+def expose_pyenv_interpreters(versions: Iterable[str], environ: Any = None) -> str | None:
+    """Let nox find every wanted interpreter that pyenv has installed.
+
+    pyenv answers `python3.X` only for the versions named in PYENV_VERSION (or its
+    global file); setting PYENV_VERSION to all installed versions that match the
+    matrix makes every shim answer, without writing a machine path anywhere.
+    Returns the value set, or None when pyenv is absent or the user set it.
+    """
+    environ = os.environ if environ is None else environ
+    pyenv = shutil.which("pyenv")
+    if pyenv is None or environ.get("PYENV_VERSION"):
+        return None
+    try:
+        listed = subprocess.run(
+            [pyenv, "versions", "--bare"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    chosen = pick_versions(listed, versions)
+    if not chosen:
+        return None
+    value = ":".join(chosen)
+    environ["PYENV_VERSION"] = value
+    return value
+
+
+def pick_versions(installed: Sequence[str], wanted: Iterable[str]) -> list[str]:
+    """The highest installed patch release of each wanted X.Y, in wanted order."""
+    chosen = []
+    for xy in wanted:
+        pattern = re.compile(rf"^{re.escape(xy)}\.(\d+)$")
+        matches = [(int(m.group(1)), v) for v in installed if (m := pattern.match(v))]
+        if matches:
+            chosen.append(max(matches)[1])
+    return chosen
+
+
+def interpreter_available(version: str) -> bool:
+    """Whether nox would find an interpreter for `version` (the same discovery nox uses)."""
+    try:
+        from nox.virtualenv import _find_python  # nox's own discovery, so we agree with it
+    except ImportError:  # an older nox: fall back to PATH
+        return shutil.which(f"python{version}") is not None
+    return _find_python(version) is not None
+
+
+# ----------------------------------------------------------------- install
+
+
+def install_project(session: Any, *extras: str, root: str = ".") -> None:
+    """Install the project (editable) with extras into the session's env, once.
+
+    A stamp holding the hash of pyproject.toml and the extras is kept inside the
+    environment; while it matches, nothing is installed, so a re-run with nothing
+    changed pays no installer at all. UV_COMPILE_BYTECODE makes uv write .pyc
+    files, which matters here because PYTHONDONTWRITEBYTECODE would otherwise
+    make every reused environment recompile pytest at each start.
+    """
+    spec = f"{root}[{','.join(extras)}]" if extras else root
+    digest = hashlib.sha256(
+        (Path(root) / "pyproject.toml").read_bytes() + spec.encode()
+    ).hexdigest()
+    location = getattr(session.virtualenv, "location", None)
+    stamp = Path(location) / _STAMP if location else None
+    if stamp is not None and stamp.exists() and stamp.read_text() == digest:
+        session.log("environment up to date: nothing to install")
+        return
+    session.install("-e", spec, env={"UV_COMPILE_BYTECODE": "1"})
+    if stamp is not None:
+        stamp.write_text(digest)
+
+
+def env_python(session_name: str, envdir: str = ".nox") -> Path:
+    """The interpreter of another session's environment, by nox's naming rule."""
+    folder = re.sub(r"[^\w\-]", "-", session_name).strip("-")
+    folder = re.sub(r"-+", "-", folder)
+    return Path(envdir) / folder / ("Scripts" if sys.platform == "win32" else "bin") / "python"
+
+
+def selection_args(posargs: Sequence[str]) -> list[str]:
+    """`nox -s matrix -- SELECTION [pytest args]`: the first bare word is a cell selection."""
+    args = list(posargs)
+    if args and not args[0].startswith("-"):
+        return ["--cells", args[0], *args[1:]]
+    return args
