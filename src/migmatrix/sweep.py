@@ -1,0 +1,118 @@
+"""Expand one declared adapter into its concrete migration states.
+
+A plain adapter is one state. An adapter with `components` is a partial migration:
+each state migrates a subset of the components, and the subset decides the state's
+features. `sweep` picks which subsets become cells: `chain` follows the planned
+rollout (every prefix, from nothing migrated to everything), `pairwise` keeps a
+small covering array in which every pair of component settings (migrated or not)
+occurs, and `all` takes every subset. `states` lists the subsets by hand instead.
+
+State names carry the migrated components in rollout order, `partial[engine+factory]`,
+and `partial[]` for the state with nothing migrated, so a cell id says exactly what
+code it ran.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from migmatrix.model import AdapterSpec
+
+AdapterState = tuple[str, tuple[str, ...], frozenset[str]]
+
+SWEEPS = ("chain", "pairwise", "all")
+
+
+def state_name(base: str, components: Sequence[str]) -> str:
+    """The display name of a swept state: `base[c1+c2]`, components in rollout order."""
+    return f"{base}[{'+'.join(components)}]"
+
+
+def expand_adapter(spec: AdapterSpec) -> tuple[AdapterState, ...]:
+    """Every state of `spec` as (state name, migrated components, features), in rollout order.
+
+    The order is the display order of the reports: chain states from least to most
+    migrated; pairwise and all subsets by size, then by the rollout position of their
+    components; explicit `states` as declared.
+    """
+    base = frozenset(spec.features)
+    if not spec.components and not spec.states:
+        return ((spec.name, (), base),)
+    order = [c.name for c in spec.components]
+    features = {c.name: frozenset(c.features) for c in spec.components}
+    if spec.states:
+        position = {name: i for i, name in enumerate(order)}
+        subsets = [sorted(state, key=position.__getitem__) for state in spec.states]
+        masks = [tuple(name in subset for name in order) for subset in subsets]
+    elif spec.sweep == "chain" or spec.sweep is None:
+        masks = [tuple(i < k for i in range(len(order))) for k in range(len(order) + 1)]
+    elif spec.sweep == "all":
+        masks = _by_rollout(list(itertools.product((False, True), repeat=len(order))))
+    elif spec.sweep == "pairwise":
+        masks = _by_rollout(pairwise_rows(len(order)))
+    else:
+        msg = f"unknown sweep {spec.sweep!r} for adapter {spec.name!r}; use one of {SWEEPS}"
+        raise ValueError(msg)
+    states: list[AdapterState] = []
+    for mask in masks:
+        migrated = tuple(name for name, on in zip(order, mask, strict=True) if on)
+        feats = base.union(*(features[name] for name in migrated))
+        states.append((state_name(spec.name, migrated), migrated, feats))
+    return tuple(states)
+
+
+def _by_rollout(masks: list[tuple[bool, ...]]) -> list[tuple[bool, ...]]:
+    """Sort subsets by size, then by the rollout positions of their members."""
+
+    def key(mask: tuple[bool, ...]) -> tuple[int, tuple[int, ...]]:
+        return (sum(mask), tuple(i for i, on in enumerate(mask) if on))
+
+    return sorted(set(masks), key=key)
+
+
+def pairwise_rows(n: int) -> list[tuple[bool, ...]]:
+    """A small, deterministic covering array of strength 2 over `n` on/off factors.
+
+    It starts from the two end states of a migration (nothing and everything
+    migrated), which already cover every (off, off) and (on, on) pair, then adds
+    rows greedily: each new row starts from the first pair still missing and sets
+    every other factor to the value that covers most missing pairs (ties: off).
+    Every row covers at least one missing pair, so the loop ends; for the handful
+    of components a migration has it gives near-minimal arrays (n=3 -> 4 rows).
+    """
+    if n == 0:
+        return [()]
+    if n == 1:
+        return [(False,), (True,)]
+    missing = {
+        (i, j, a, b)
+        for i, j in itertools.combinations(range(n), 2)
+        for a in (False, True)
+        for b in (False, True)
+    }
+    rows: list[tuple[bool, ...]] = []
+
+    def take(row: tuple[bool, ...]) -> None:
+        rows.append(row)
+        for i, j in itertools.combinations(range(n), 2):
+            missing.discard((i, j, row[i], row[j]))
+
+    take((False,) * n)
+    take((True,) * n)
+    while missing:
+        i0, j0, a0, b0 = min(missing)
+        values: dict[int, bool] = {i0: a0, j0: b0}
+        for k in range(n):
+            if k in values:
+                continue
+            gains = []
+            for v in (False, True):
+                gain = sum(
+                    ((min(k, f), max(k, f), v if k < f else fv, fv if k < f else v) in missing)
+                    for f, fv in values.items()
+                )
+                gains.append(gain)
+            values[k] = gains[1] > gains[0]
+        take(tuple(values[k] for k in range(n)))
+    return rows
