@@ -144,9 +144,7 @@ def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
             f"(it reads {RESULTS_SCHEMA!r}); gate with the migmatrix version that wrote it"
         )
         raise ResultsError(msg)
-    extra = {
-        k: v for k, v in obj.items() if k not in _HEADER_KEYS and k not in ("kind", "schema")
-    }
+    extra = {k: v for k, v in obj.items() if k not in _HEADER_KEYS and k not in ("kind", "schema")}
     return ResultsHeader(
         run_id=str(obj.get("run_id", "")),
         python=str(obj.get("python", "")),
@@ -305,8 +303,7 @@ def _read_results(name: str) -> ResultsFile:
         )
     elif footer.records >= 0 and footer.records != len(records):
         problems.append(
-            f"{name}:{footer_line}: footer says {footer.records} records, "
-            f"{len(records)} were read"
+            f"{name}:{footer_line}: footer says {footer.records} records, {len(records)} were read"
         )
     return ResultsFile(
         path=name,

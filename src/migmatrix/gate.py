@@ -1,0 +1,329 @@
+"""The gate: expectations x merged results -> verdicts and one exit code.
+
+`judge` is a pure function of its arguments: it reads no files, no clock and no
+environment, so the table-driven test in tests/migmatrix/test_gate.py can pin
+every verdict.
+
+Which (cell, test) pairs the plan expects a result for: the suites' tests are
+only known from what was recorded, so the tests of a phase are the union of the
+test ids recorded for any cell of that phase (plus any ids the caller knows from
+elsewhere, `phase_tests`). Every selected cell must show every test of its
+phase; a gap is `missing`, or `incomplete` when the cell's data came from an
+incomplete results file (the gap is then most likely that file's cut-off end).
+A selected cell with no records at all yields one verdict for the test `*`
+instead of one per test. `missing` is never a pass.
+
+Verdicts for a recorded outcome against its expectation:
+
+- crashed / timeout outcomes are their own verdicts, whatever was expected;
+- an admitted outcome is `as-expected`, or `reproduced` for an expected failure,
+  or `flaky` when the expectation is a set of two or more outcomes; but a failure
+  or error whose exception type (`raises`) or message (`match`) differs from the
+  expectation's is `wrong-reason`;
+- a pass nobody expected is `unexpected-pass`; a failure, error or skip where a
+  pass was expected is a `regression`; any other non-pass outcome where a
+  different non-pass outcome was expected is `wrong-reason`.
+
+Exit code: `INCOMPLETE` (3) when the data cannot be trusted (merge problems:
+incomplete files, conflicts, digest mismatches, results for unknown cells);
+otherwise `GATE_FAILED` (1) when a verdict is in `fail_on` or a coverage rule
+failed; otherwise `OK` (0).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from migmatrix.merge import Merged
+from migmatrix.model import (
+    Cell,
+    CoverageVerdict,
+    Expectation,
+    ExpectRule,
+    GateResult,
+    Judged,
+    Matrix,
+    Record,
+)
+from migmatrix.outcomes import (
+    UNEXPECTED_VERDICTS,
+    ExitCode,
+    Expected,
+    Outcome,
+    Verdict,
+)
+from migmatrix.plan import glob_match
+
+ExpectationFor = Callable[[Matrix, Cell, str], "tuple[Expectation, ExpectRule | None]"]
+
+ALL_TESTS = "*"
+
+
+# --------------------------------------------------------------------------- one verdict
+
+
+def exc_type_matches(expected: str, seen: str | None) -> bool:
+    """Compare exception class names, allowing dotted names on either side.
+
+    `AssertionError` matches `builtins.AssertionError`; `errors.Violation`
+    matches `Violation` and `pkg.errors.Violation`; two different dotted paths
+    to one class name do not match.
+    """
+    if not seen:
+        return False
+    if expected == seen:
+        return True
+    return seen.endswith("." + expected) or expected.endswith("." + seen)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)
+
+
+def reason_mismatch(expectation: Expectation, record: Record) -> str:
+    """Why a failure is not the expected one ('' when it is, or nothing was asked)."""
+    if expectation.raises and not exc_type_matches(expectation.raises, record.exc_type):
+        return f"raised {record.exc_type or 'nothing'}, expected {expectation.raises}"
+    if expectation.match and not _pattern(expectation.match).search(record.message or ""):
+        return f"message does not match /{expectation.match}/"
+    return ""
+
+
+def verdict_for(expectation: Expectation, record: Record) -> tuple[Verdict, str]:
+    """The verdict for one recorded outcome against its expectation, and a short detail."""
+    outcome = record.outcome
+    if outcome is Outcome.CRASHED:
+        return Verdict.CRASHED, "the worker running this test crashed"
+    if outcome is Outcome.TIMEOUT:
+        return Verdict.TIMEOUT, "the test did not finish within the timeout"
+    expected = expectation.outcomes
+    if any(e.admits(outcome) for e in expected):
+        if outcome in (Outcome.FAILED, Outcome.ERROR):
+            why = reason_mismatch(expectation, record)
+            if why:
+                return Verdict.WRONG_REASON, why
+        if len(expected) > 1:
+            return Verdict.FLAKY, f"{outcome.value}, within the declared set"
+        if outcome is Outcome.FAILED:
+            return Verdict.REPRODUCED, ""
+        return Verdict.AS_EXPECTED, ""
+    if outcome is Outcome.PASSED:
+        return Verdict.UNEXPECTED_PASS, f"passed, expected {expectation.describe()}"
+    if Expected.PASS in expected:
+        return Verdict.REGRESSION, f"{outcome.value}, expected {expectation.describe()}"
+    return Verdict.WRONG_REASON, f"{outcome.value}, expected {expectation.describe()}"
+
+
+# --------------------------------------------------------------------------- whole gate
+
+
+def _new_judged(
+    cell: Cell,
+    test: str,
+    expectation: Expectation,
+    record: Record | None,
+    verdict: Verdict,
+    detail: str,
+) -> Judged:
+    # The gate builds one Judged per (cell, test), 300,000 in the benchmark; the
+    # frozen constructor's per-field object.__setattr__ doubled the gate's time.
+    # Filling the instance dictionary gives an identical, still immutable object.
+    judged: Judged = object.__new__(Judged)
+    object.__setattr__(
+        judged,
+        "__dict__",
+        {
+            "cell": cell,
+            "test": test,
+            "expectation": expectation,
+            "record": record,
+            "verdict": verdict,
+            "detail": detail,
+        },
+    )
+    return judged
+
+
+class _Expectations:
+    """Expectations per (cell, test), asking `expect` once per cell for tests no test rule names.
+
+    Rules without a `test` selector give every test of a cell the same
+    expectation, so for a test that no rule's `test` glob matches, the answer for
+    any other such test of the cell is reused. Tests that some `test` glob
+    matches are asked for one by one.
+    """
+
+    def __init__(self, matrix: Matrix, expectation_for: ExpectationFor) -> None:
+        self._matrix = matrix
+        self._ask = expectation_for
+        self._test_globs = tuple(rule.test for rule in matrix.rules if rule.test is not None)
+        self._named: dict[str, bool] = {}
+        self._per_cell: dict[str, Expectation] = {}
+        self.rules_used: set[int] = set()
+
+    def _is_named(self, test: str) -> bool:
+        named = self._named.get(test)
+        if named is None:
+            named = any(glob_match(pattern, test) for pattern in self._test_globs)
+            self._named[test] = named
+        return named
+
+    def get(self, cell: Cell, test: str) -> Expectation:
+        if self._test_globs and self._is_named(test):
+            return self._ask_once(cell, test)
+        cached = self._per_cell.get(cell.id)
+        if cached is None:
+            cached = self._ask_once(cell, test)
+            self._per_cell[cell.id] = cached
+        return cached
+
+    def _ask_once(self, cell: Cell, test: str) -> Expectation:
+        expectation, rule = self._ask(self._matrix, cell, test)
+        if rule is not None:
+            self.rules_used.add(rule.index)
+        return expectation
+
+
+def _default_expectation_for(
+    matrix: Matrix, cell: Cell, test: str
+) -> tuple[Expectation, ExpectRule | None]:
+    # Imported late: expect is written alongside the gate, and tests inject their own.
+    from migmatrix.expect import expectation_for  # type: ignore[import-not-found,unused-ignore]
+
+    result: tuple[Expectation, ExpectRule | None] = expectation_for(matrix, cell, test)
+    return result
+
+
+def judge(
+    matrix: Matrix,
+    cells: Sequence[Cell],
+    merged: Merged,
+    *,
+    planned: Collection[str] | None = None,
+    phase_tests: Mapping[str, Iterable[str]] | None = None,
+    coverage: Sequence[CoverageVerdict] = (),
+    coverage_total: float | None = None,
+    stale_rules: Sequence[ExpectRule] = (),
+    expectation_for: ExpectationFor | None = None,
+    display: tuple[tuple[str, ...], ...] | None = None,
+    duration: float = 0.0,
+) -> GateResult:
+    """Judge every selected cell's tests and decide the exit code.
+
+    `cells` are the planned cells selected for this gate; records of other
+    cells are not judged. `planned` are the ids of all cells of the matrix's
+    plan: records for a cell outside it are a problem (results of another
+    matrix). `display` is (phases, adapters, envs, pythons) in report order
+    (default: the matrix's declaration order, via `plan.display_order`).
+    """
+    ask = expectation_for or _default_expectation_for
+    expectations = _Expectations(matrix, ask)
+    problems = list(merged.problems)
+
+    by_cell: dict[str, dict[str, Record]] = {}
+    for (cell_id, test), record in merged.records.items():
+        by_cell.setdefault(cell_id, {})[test] = record
+    if planned is not None:
+        known = set(planned)
+        unknown = sorted(cell_id for cell_id in by_cell if cell_id not in known)
+        if unknown:
+            shown = ", ".join(unknown[:5]) + (
+                f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            )
+            problems.append(
+                f"results for {len(unknown)} cell(s) that matrix.yaml does not plan: {shown}; "
+                "gate with the matrix that produced them"
+            )
+
+    # The tests each phase must show: the union over every recorded cell of the phase.
+    phase_of = {cell.id: cell.phase for cell in cells}
+    tests_of_phase: dict[str, set[str]] = {}
+    for cell_id, tests in by_cell.items():
+        phase = phase_of.get(cell_id) or cell_id.split("/", 1)[0]
+        tests_of_phase.setdefault(phase, set()).update(tests)
+    for phase, extra in (phase_tests or {}).items():
+        tests_of_phase.setdefault(phase, set()).update(extra)
+    sorted_tests = {phase: sorted(tests) for phase, tests in tests_of_phase.items()}
+
+    if display is None:
+        from migmatrix.plan import display_order
+
+        display = display_order(matrix)
+    phases, adapters, envs, pythons = display
+    order = _cell_order(phases, adapters, envs, pythons)
+
+    judged: list[Judged] = []
+    add = judged.append
+    incomplete_cells = merged.incomplete_cells
+    for cell in sorted(set(cells), key=order):
+        recorded = by_cell.get(cell.id)
+        gap = Verdict.INCOMPLETE if cell.id in incomplete_cells else Verdict.MISSING
+        if not recorded:
+            expectation = expectations.get(cell, ALL_TESTS)
+            add(_new_judged(cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
+            continue
+        as_expected = Verdict.AS_EXPECTED
+        for test in sorted_tests.get(cell.phase, ()):
+            expectation = expectations.get(cell, test)
+            found = recorded.get(test)
+            if found is None:
+                add(_new_judged(cell, test, expectation, None, gap, "no result for this test"))
+                continue
+            record = found
+            # The common case first: a single expected pass seen passing.
+            if record.outcome is Outcome.PASSED and expectation.outcomes == _PASS_ONLY:
+                add(_new_judged(cell, test, expectation, record, as_expected, ""))
+                continue
+            verdict, detail = verdict_for(expectation, record)
+            add(_new_judged(cell, test, expectation, record, verdict, detail))
+
+    fail_on = matrix.gates.fail_on
+    failed = any(j.verdict in fail_on for j in judged) or any(not c.passed for c in coverage)
+    if problems:
+        exit_code = ExitCode.INCOMPLETE
+    elif failed:
+        exit_code = ExitCode.GATE_FAILED
+    else:
+        exit_code = ExitCode.OK
+    return GateResult(
+        judged=tuple(judged),
+        exit_code=int(exit_code),
+        fail_on=fail_on,
+        problems=tuple(problems),
+        stale_rules=tuple(sorted(stale_rules, key=lambda r: r.index)),
+        coverage=tuple(coverage),
+        coverage_total=coverage_total,
+        phases=phases,
+        adapters=adapters,
+        envs=envs,
+        pythons=pythons,
+        duration=duration,
+        sources=merged.sources,
+    )
+
+
+_PASS_ONLY = frozenset({Expected.PASS})
+
+
+def _cell_order(
+    phases: Sequence[str], adapters: Sequence[str], envs: Sequence[str], pythons: Sequence[str]
+) -> Callable[[Cell], tuple[Any, ...]]:
+    """Sort key for cells: display order of each axis, unknown values after known ones."""
+    ranks = [{name: i for i, name in enumerate(axis)} for axis in (phases, adapters, envs, pythons)]
+
+    def key(cell: Cell) -> tuple[Any, ...]:
+        values = (cell.phase, cell.adapter, cell.env, cell.python)
+        pairs = zip(ranks, values, strict=True)
+        ranked = [(rank.get(value, len(rank)), value) for rank, value in pairs]
+        return (*ranked, cell.id)
+
+    return key
+
+
+def unexpected(result: GateResult) -> list[Judged]:
+    """The judged items that are not as planned, in report order."""
+    return [j for j in result.judged if j.verdict in UNEXPECTED_VERDICTS]

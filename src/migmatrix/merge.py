@@ -1,0 +1,185 @@
+"""Merge many results files (interpreters, shards, CI jobs) into one set of records.
+
+Merging never overwrites silently. Inputs are taken in path order so the outcome
+does not depend on how a shell or a CI artifact download ordered them; an input
+whose bytes equal an earlier one is skipped (and said so in `notes`); every
+other irregularity is a `problem`, which makes the gate exit with
+`ExitCode.INCOMPLETE`:
+
+- an incomplete file (no footer, a wrong count, unreadable lines): its records
+  are still merged and judged, because what was recorded is true; the cells it
+  touched are listed in `incomplete_cells` so that a result missing from one of
+  them is judged `incomplete` rather than plain `missing`;
+- the same (cell, test) with different outcomes in two places: both sources are
+  named and the worse outcome is kept (crashed > timeout > error > failed >
+  skipped > passed; ties keep the first in path order), so a flaky shard can
+  never hide a failure;
+- files written for different matrix digests (or for a digest other than the
+  matrix being gated): the problem lists which files carry which digest.
+
+The same (cell, test) recorded twice with the same outcome (a re-run CI job) is
+not a conflict; it is counted in `notes`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Sequence
+
+from migmatrix.errors import UsageError
+from migmatrix.model import Record
+from migmatrix.outcomes import Outcome
+from migmatrix.results import ResultsFile, read_results
+
+# Higher is worse: on a conflict the worse outcome is the one judged.
+SEVERITY = {
+    Outcome.PASSED: 0,
+    Outcome.SKIPPED: 1,
+    Outcome.FAILED: 2,
+    Outcome.ERROR: 3,
+    Outcome.TIMEOUT: 4,
+    Outcome.CRASHED: 5,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Merged:
+    """The union of the inputs' records and everything that was wrong on the way.
+
+    `records` maps (cell id, test id) to the record judged for it. `sources` are
+    the paths merged (duplicates skipped), in order; `digests` maps each source to
+    its header's matrix digest; `pythons` are the interpreters seen in headers.
+    """
+
+    records: dict[tuple[str, str], Record]
+    problems: tuple[str, ...]
+    notes: tuple[str, ...]
+    sources: tuple[str, ...]
+    digests: dict[str, str]
+    pythons: tuple[str, ...]
+    incomplete_cells: frozenset[str]
+
+
+def collect_paths(arguments: Iterable[str]) -> list[str]:
+    """Expand command-line arguments: a folder means every `*.jsonl` directly in it.
+
+    Raises UsageError for a path that does not exist, so a typo in CI is not an
+    empty, green gate.
+    """
+    paths: list[str] = []
+    for argument in arguments:
+        if os.path.isdir(argument):
+            found = sorted(
+                os.path.join(argument, name)
+                for name in os.listdir(argument)
+                if name.endswith(".jsonl") and not name.startswith(".tmp-")
+            )
+            paths.extend(found)
+        elif os.path.exists(argument):
+            paths.append(argument)
+        else:
+            msg = f"results path {argument!r} does not exist; pass results files or folders"
+            raise UsageError(msg)
+    return paths
+
+
+def read_all(paths: Iterable[str]) -> list[ResultsFile]:
+    """Read every file (`read_results`); a file that is not a results file raises ResultsError."""
+    return [read_results(path) for path in paths]
+
+
+def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Merged:
+    """Merge results files; see the module docstring for the rules.
+
+    `matrix_digest`, when given, is the digest of the matrix being gated; files
+    written for another digest are reported.
+    """
+    problems: list[str] = []
+    notes: list[str] = []
+    sources: list[str] = []
+    digests: dict[str, str] = {}
+    seen_content: dict[str, str] = {}
+    records: dict[tuple[str, str], Record] = {}
+    origin: dict[tuple[str, str], str] = {}
+    incomplete_cells: set[str] = set()
+    agreeing = 0
+
+    for results in sorted(files, key=lambda f: f.path):
+        first = seen_content.get(results.digest_of_content)
+        if first is not None:
+            notes.append(f"{results.path}: skipped, same content as {first}")
+            continue
+        seen_content[results.digest_of_content] = results.path
+        sources.append(results.path)
+        digests[results.path] = results.header.matrix_digest
+        problems.extend(results.problems)
+        if results.problems or results.footer is None:
+            incomplete_cells.update(record.cell for record in results.records)
+
+        path = results.path
+        for record in results.records:
+            key = (record.cell, record.test)
+            kept = records.get(key)
+            if kept is None:
+                records[key] = record
+                origin[key] = path
+                continue
+            if kept.outcome is record.outcome:
+                agreeing += 1
+                continue
+            worse = SEVERITY[record.outcome] > SEVERITY[kept.outcome]
+            problems.append(
+                f"conflict for {key[0]} :: {key[1]}: {kept.outcome.value} in {origin[key]}, "
+                f"{record.outcome.value} in {path}; judging "
+                f"{(record if worse else kept).outcome.value}"
+            )
+            if worse:
+                records[key] = record
+                origin[key] = path
+
+    if agreeing:
+        notes.append(
+            f"{agreeing} (cell, test) results recorded more than once with the same outcome"
+        )
+    problems.extend(_digest_problems(digests, matrix_digest))
+    pythons = tuple(sorted({f.header.python for f in files if f.header.python}, key=_version_key))
+    return Merged(
+        records=records,
+        problems=tuple(problems),
+        notes=tuple(notes),
+        sources=tuple(sources),
+        digests=digests,
+        pythons=pythons,
+        incomplete_cells=frozenset(incomplete_cells),
+    )
+
+
+def _digest_problems(digests: dict[str, str], matrix_digest: str | None) -> list[str]:
+    groups: dict[str, list[str]] = {}
+    for path, digest in digests.items():
+        groups.setdefault(digest, []).append(path)
+    problems = []
+    if len(groups) > 1:
+        parts = "; ".join(
+            f"{digest or '(none)'}: {', '.join(paths)}" for digest, paths in sorted(groups.items())
+        )
+        problems.append(
+            f"results come from different matrix files (matrix digests differ): {parts}; "
+            "rerun the cells with one matrix.yaml"
+        )
+    if matrix_digest is not None:
+        foreign = sorted(path for path, digest in digests.items() if digest != matrix_digest)
+        if foreign:
+            problems.append(
+                f"results written for another matrix.yaml than the one gated "
+                f"(digest {matrix_digest}): {', '.join(foreign)}; rerun them or pass the "
+                "matching --matrix"
+            )
+    return problems
+
+
+def _version_key(version: str) -> tuple[tuple[int, int, str], ...]:
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in version.split(".")
+    )
