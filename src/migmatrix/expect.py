@@ -1,0 +1,238 @@
+"""What each test must do in each cell: matrix.yaml's expectation rules, resolved.
+
+A rule applies to a (cell, test) when every cell selector it sets matches the cell,
+its `test` glob (if any) matches the test id, the cell has ALL of its `requires`
+features and NONE of its `unless` features. Among the rules that apply, the most
+specific wins: first a rule naming a test beats one that does not, then more cell
+selectors beat fewer, then more feature conditions beat fewer, and a tie goes to
+the rule written later (so a file reads top-down, general to particular). No rule
+-> the matrix's default.
+
+The gate asks this for every planned (cell, test), hundreds of thousands of times,
+so the cell-only part (selectors and features) is worked out once per cell, and
+cells with the same applicable rules share one answer cache per test id. The
+functions stay pure: the caches are keyed by the matrix object and change nothing
+observable.
+
+A test glob matches the test id (`test_x.py::TestK::test_y[a]`), the id without
+its parameters (`test_x.py::TestK::test_y`), or any `::` prefix of it
+(`test_x.py`, `test_x.py::TestK`), like a pytest node id selects its children.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from collections.abc import Iterable
+
+from migmatrix.model import Cell, Expectation, ExpectRule, Matrix
+from migmatrix.plan import adapter_matches, glob_match
+
+CellKey = tuple[str, str, str, str]
+
+
+def precedence(rule: ExpectRule) -> tuple[bool, int, int, int]:
+    """Sort key: larger wins (has test, cell selectors, feature conditions, file position)."""
+    return (
+        rule.test is not None,
+        rule.where.specificity,
+        len(rule.requires) + len(rule.unless),
+        rule.index,
+    )
+
+
+def selects_test(pattern: str, test_id: str) -> bool:
+    """Whether a rule's `test` glob selects `test_id` (see the module docstring)."""
+    if glob_match(pattern, test_id):
+        return True
+    return any(glob_match(pattern, candidate) for candidate in _test_prefixes(test_id))
+
+
+def _test_prefixes(test_id: str) -> list[str]:
+    out = []
+    last = test_id.rfind("::")
+    if test_id.endswith("]"):
+        bracket = test_id.find("[", last + 2 if last >= 0 else 0)
+        if bracket > 0:
+            out.append(test_id[:bracket])
+    parts = test_id.split("::")
+    out.extend("::".join(parts[:n]) for n in range(len(parts) - 1, 0, -1))
+    return out
+
+
+def why_not(rule: ExpectRule, cell: Cell) -> str | None:
+    """Why a rule's cell-side conditions exclude `cell`, or None if they admit it."""
+    where = rule.where
+    if where.phase is not None and not glob_match(where.phase, cell.phase):
+        return f"phase {cell.phase!r} does not match {where.phase!r}"
+    if where.adapter is not None and not adapter_matches(
+        where.adapter, cell.adapter, cell.adapter_base
+    ):
+        return f"adapter {cell.adapter!r} does not match {where.adapter!r}"
+    if where.env is not None and not glob_match(where.env, cell.env):
+        return f"env {cell.env!r} does not match {where.env!r}"
+    if where.python is not None and not glob_match(where.python, cell.python):
+        return f"python {cell.python!r} does not match {where.python!r}"
+    missing = [f for f in rule.requires if f not in cell.features]
+    if missing:
+        return f"the cell lacks required feature(s) {', '.join(missing)}"
+    present = [f for f in rule.unless if f in cell.features]
+    if present:
+        return f"the cell has feature(s) {', '.join(present)} listed in `unless`"
+    return None
+
+
+def rule_expectation(rule: ExpectRule) -> Expectation:
+    return Expectation(
+        outcomes=rule.outcomes,
+        raises=rule.raises,
+        match=rule.match,
+        bug=rule.bug,
+        owner=rule.owner,
+        reason=rule.reason,
+        rule=rule.index,
+    )
+
+
+# --------------------------------------------------------------------------- cached lookup
+
+
+@dataclasses.dataclass
+class _Group:
+    """The rules that apply to some cells before looking at the test, best first."""
+
+    rules: tuple[ExpectRule, ...]
+    default: tuple[Expectation, None]
+    answers: dict[str, tuple[Expectation, ExpectRule | None]] = dataclasses.field(
+        default_factory=dict
+    )
+
+    def lookup(self, test_id: str) -> tuple[Expectation, ExpectRule | None]:
+        answer = self.answers.get(test_id)
+        if answer is None:
+            answer = self.default
+            for rule in self.rules:
+                if rule.test is None or selects_test(rule.test, test_id):
+                    answer = (rule_expectation(rule), rule)
+                    break
+            self.answers[test_id] = answer
+        return answer
+
+
+class _Index:
+    def __init__(self, matrix: Matrix) -> None:
+        self.rules = tuple(sorted(matrix.rules, key=precedence, reverse=True))
+        self.default: tuple[Expectation, None] = (Expectation(outcomes=matrix.default), None)
+        self.by_cell: dict[CellKey, _Group] = {}
+        self.groups: dict[tuple[int, ...], _Group] = {}
+
+    def group(self, cell: Cell) -> _Group:
+        key = (cell.phase, cell.adapter, cell.env, cell.python)
+        group = self.by_cell.get(key)
+        if group is None:
+            rules = tuple(rule for rule in self.rules if why_not(rule, cell) is None)
+            ids = tuple(rule.index for rule in rules)
+            group = self.groups.get(ids)
+            if group is None:
+                group = self.groups[ids] = _Group(rules, self.default)
+            self.by_cell[key] = group
+        return group
+
+
+_INDEXES: dict[int, tuple[weakref.ref[Matrix], _Index]] = {}
+
+
+def _index(matrix: Matrix) -> _Index:
+    entry = _INDEXES.get(id(matrix))
+    if entry is not None and entry[0]() is matrix:
+        return entry[1]
+    index = _Index(matrix)
+    _INDEXES[id(matrix)] = (weakref.ref(matrix), index)
+    weakref.finalize(matrix, _INDEXES.pop, id(matrix), None)
+    return index
+
+
+def expectation_for(
+    matrix: Matrix, cell: Cell, test_id: str
+) -> tuple[Expectation, ExpectRule | None]:
+    """The expectation for `test_id` in `cell` and the rule that set it (None = the default)."""
+    return _index(matrix).group(cell).lookup(test_id)
+
+
+def explain(matrix: Matrix, cell: Cell, test_id: str | None = None) -> list[str]:
+    """Human lines: every rule considered, whether it applies and why not, and the winner."""
+    features = ", ".join(sorted(cell.features)) or "none"
+    head = f"cell {cell.id} (features: {features})"
+    lines = [head + (f", test {test_id}" if test_id else "")]
+    applying: list[ExpectRule] = []
+    for rule in matrix.rules:
+        reason = why_not(rule, cell)
+        if reason is None and rule.test is not None:
+            if test_id is None:
+                reason = f"it names test {rule.test!r} and no test was given"
+            elif not selects_test(rule.test, test_id):
+                reason = f"test {test_id!r} does not match {rule.test!r}"
+        verdict = "applies" if reason is None else f"does not apply: {reason}"
+        lines.append(f"  rule {rule.index} at {rule.location} ({_describe(rule)}): {verdict}")
+        if reason is None:
+            applying.append(rule)
+    if not applying:
+        default = Expectation(outcomes=matrix.default).describe()
+        lines.append(f"  no rule applies: the default {default!r} holds")
+        return lines
+    best = max(applying, key=precedence)
+    lines.append(f"  winner: rule {best.index} -> {rule_expectation(best).describe()}")
+    for other in sorted(applying, key=precedence, reverse=True):
+        if other is not best:
+            lines.append(f"    over rule {other.index}: {_why_wins(best, other)}")
+    return lines
+
+
+def _describe(rule: ExpectRule) -> str:
+    parts = [
+        f"{axis}={value}"
+        for axis, value in (
+            ("phase", rule.where.phase),
+            ("adapter", rule.where.adapter),
+            ("env", rule.where.env),
+            ("python", rule.where.python),
+            ("test", rule.test),
+        )
+        if value is not None
+    ]
+    if rule.requires:
+        parts.append(f"requires=[{', '.join(rule.requires)}]")
+    if rule.unless:
+        parts.append(f"unless=[{', '.join(rule.unless)}]")
+    parts.append(f"-> {rule_expectation(rule).describe()}")
+    return " ".join(parts)
+
+
+def _why_wins(best: ExpectRule, other: ExpectRule) -> str:
+    a, b = precedence(best), precedence(other)
+    if a[0] != b[0]:
+        return "it names a test"
+    if a[1] != b[1]:
+        return f"it sets more cell selectors ({a[1]} > {b[1]})"
+    if a[2] != b[2]:
+        return f"it has more feature conditions ({a[2]} > {b[2]})"
+    return "equally specific, and it is written later"
+
+
+def stale_rules(matrix: Matrix, pairs: Iterable[tuple[Cell, str]]) -> tuple[ExpectRule, ...]:
+    """Rules that apply to none of the given (cell, test) pairs, in file order."""
+    index = _index(matrix)
+    unused = {rule.index for rule in matrix.rules}
+    seen: set[tuple[int, str]] = set()
+    for cell, test_id in pairs:
+        if not unused:
+            break
+        group = index.group(cell)
+        key = (id(group), test_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        for rule in group.rules:
+            if rule.index in unused and (rule.test is None or selects_test(rule.test, test_id)):
+                unused.discard(rule.index)
+    return tuple(rule for rule in matrix.rules if rule.index in unused)
