@@ -1,1 +1,1 @@
-"""netra_backend: the reference system whose ExecutionEngine -> UserExecutionEngine migration the matrix validates."""
+"""netra_backend: the reference system whose engine migration the matrix validates."""

@@ -1,0 +1,1 @@
+"""The application package; module paths follow the seed document."""

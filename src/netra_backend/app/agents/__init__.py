@@ -1,0 +1,1 @@
+"""Agents, their registry and the factory engines get them from."""

@@ -1,0 +1,1 @@
+"""Part of netra_backend."""

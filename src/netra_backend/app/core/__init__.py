@@ -1,0 +1,1 @@
+"""Process-wide concerns: the migration state and resetting shared state."""

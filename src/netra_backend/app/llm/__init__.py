@@ -1,0 +1,1 @@
+"""The LLM interface the agents answer through."""

@@ -1,0 +1,1 @@
+"""Services: user contexts, chat, and a legacy engine import path."""

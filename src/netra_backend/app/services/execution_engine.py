@@ -1,0 +1,7 @@
+"""Legacy import path of the services layer's `ExecutionEngine` (resolved per migration state)."""
+
+from __future__ import annotations
+
+from netra_backend.app.agents.supervisor.engine_resolution import resolver
+
+__getattr__ = resolver(__name__, "RequestScopedExecutionEngine")

@@ -1,0 +1,1 @@
+"""Tools the agents call through the dispatcher."""

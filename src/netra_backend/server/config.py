@@ -1,0 +1,66 @@
+"""The server's settings: from the command line for what differs per start, from the
+environment for secrets and the migration state.
+
+Secrets never come from the repository: the JWT secret is `NETRA_JWT_SECRET`, or a
+random throwaway one with `--dev-secret` (printed nowhere, so tokens die with the
+process). The migration state is `NETRA_MIGRATION` (default "ssot"); an unknown
+state or component is an error at startup, not at the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+
+from netra_backend.app.core.migration import MigrationError, MigrationState
+from netra_backend.server.auth import check_secret
+
+SECRET_ENV = "NETRA_JWT_SECRET"
+MIGRATION_ENV = "NETRA_MIGRATION"
+DEFAULT_HOST = "127.0.0.1"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerConfig:
+    """Everything `create_app` needs; `repr` hides the secret."""
+
+    db_path: str
+    jwt_secret: str = dataclasses.field(repr=False)
+    migration: MigrationState = dataclasses.field(default_factory=MigrationState.ssot)
+    token_ttl: float = 3600.0
+    max_message_bytes: int = 64 * 1024
+    max_runs_per_connection: int = 16
+    run_timeout: float = 60.0
+    drain_timeout: float = 15.0
+    bootstrap_users: str = dataclasses.field(default="", repr=False)
+
+
+def load_secret(environ: Mapping[str, str], *, dev_secret: bool) -> str:
+    """The JWT secret from the environment, or a fresh random one for `--dev-secret`."""
+    secret = environ.get(SECRET_ENV, "")
+    if secret:
+        try:
+            return check_secret(secret)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+    if dev_secret:
+        return secrets.token_urlsafe(32)
+    try:
+        check_secret(secret)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    raise AssertionError  # pragma: no cover - check_secret refuses an empty secret
+
+
+def load_migration(environ: Mapping[str, str]) -> MigrationState:
+    text = environ.get(MIGRATION_ENV, "ssot")
+    try:
+        return MigrationState.parse(text)
+    except MigrationError as exc:
+        msg = f"{MIGRATION_ENV}={text!r}: {exc}"
+        raise ConfigError(msg) from exc
