@@ -1,1 +1,268 @@
-"""pytest plugin entry point (placeholder until the run side lands): inert without --matrix."""
+"""The pytest plugin: `pytest --matrix matrix.yaml` runs phase suites over their cells.
+
+Loaded into every pytest run of the environment by its pytest11 entry point, it
+does nothing unless `--matrix` is given: the module-level hooks only add the
+options and, with `--matrix`, register a `MatrixPlugin` that holds the hooks and
+the `cell` fixture. Like pytest-xdist's plugin.py, this file holds only hooks,
+options and fixtures; the work is done by `session` (the run's state),
+`collect` (parametrization, test ids, shards, expectation marks), `record`
+(reports -> records) and `timeouts`, imported when a matrix run needs them.
+
+Roles under xdist: every worker collects, parametrizes, shards and runs tests;
+only the controller (the process without `workerinput`; the only process
+without xdist) records, starts services and writes the results file, once, at
+session finish.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from migmatrix.record import Recorder
+    from migmatrix.service import RunningService
+    from migmatrix.session import CellContext, MatrixRun
+
+RUN_KEY = pytest.StashKey["MatrixRun"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("migmatrix", "migmatrix: run phase suites over matrix cells")
+    group.addoption(
+        "--matrix",
+        metavar="MATRIX_YAML",
+        default=None,
+        help="run the phase suites of this matrix.yaml over its cells and record the results",
+    )
+    group.addoption(
+        "--cells",
+        metavar="SELECTION",
+        default=None,
+        help="a -k style expression over cell ids selecting the cells to run",
+    )
+    group.addoption(
+        "--shard",
+        metavar="I/N",
+        default=None,
+        help="run only the I-th of N disjoint shards of the selected (cell, test) items",
+    )
+    group.addoption(
+        "--results-dir",
+        metavar="DIR",
+        default=None,
+        help="folder of the results file (default: results/ in the invocation folder)",
+    )
+    group.addoption(
+        "--matrix-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="per-test time limit, overriding the matrix's `timeout` (0 = none)",
+    )
+    group.addoption(
+        "--run-id",
+        metavar="ID",
+        default=None,
+        help="name of this run: the results file is DIR/ID.jsonl (default: py<X.Y>[-shard])",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    # This is the last moment to change which paths pytest collects: with
+    # --matrix and no paths, the phases' suite folders replace `testpaths`.
+    known = early_config.known_args_namespace
+    if not getattr(known, "matrix", None):
+        return
+    from migmatrix.errors import MigmatrixError
+    from migmatrix.session import open_run
+
+    try:
+        run = open_run(
+            known.matrix,
+            invocation_dir=early_config.invocation_params.dir,
+            cells=known.cells,
+            shard=known.shard,
+            results_dir=known.results_dir,
+            timeout=known.matrix_timeout,
+            run_id=known.run_id,
+        )
+    except MigmatrixError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    early_config.stash[RUN_KEY] = run
+    if not known.file_or_dir:
+        suites = run.suite_args()
+        args.extend(suites)
+        known.file_or_dir = list(suites)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        run.adopt_controller(workerinput["migmatrix"])
+    # One phase's broken file must not stop the other phases: its collection
+    # error becomes error records for that phase's cells instead.
+    config.option.continue_on_collection_errors = True
+    config.pluginmanager.register(MatrixPlugin(config, run, workerinput is None), "migmatrix-run")
+
+
+class MatrixPlugin:
+    """The hooks and fixture of a matrix run (registered only with --matrix)."""
+
+    def __init__(self, config: pytest.Config, run: MatrixRun, controller: bool) -> None:
+        self.config = config
+        self.run = run
+        self.controller = controller
+        self.recorder: Recorder | None = None
+        self.services: list[RunningService] = []
+        self.coverage: Any = None
+        self.written: Path | None = None
+        if controller:
+            from migmatrix.record import Recorder
+
+            self.recorder = Recorder()
+
+    # ------------------------------------------------------------------ controller set-up
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Before xdist starts its workers (its hook is trylast): they get what this sets.
+        if self.controller:
+            from migmatrix import session as matrix_session
+
+            matrix_session.prepare_controller(self.run, self.config, self.services)
+        self.coverage = _current_coverage()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        from migmatrix.session import WORKERINPUT_KEY
+
+        node.workerinput[WORKERINPUT_KEY] = self.run.to_workerinput()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.controller:
+            from migmatrix import session as matrix_session
+
+            matrix_session.release_controller(self.run, self.services)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        run = self.run
+        selection = f", cells {run.selection!r}" if run.selection else ""
+        shard = f", shard {run.shard_text}" if run.shard else ""
+        return [
+            f"migmatrix: {run.matrix.path}: {len(run.cells)} cells on Python "
+            f"{run.python}{selection}{shard}; results -> {run.results_path()}"
+        ]
+
+    # ------------------------------------------------------------------ collection
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        from migmatrix import collect
+
+        collect.parametrize(metafunc, self.run)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        from migmatrix import collect
+
+        kept, deselected = collect.apply(items, config, self.run)
+        if deselected:
+            items[:] = kept
+            config.hook.pytest_deselected(items=deselected)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.recorder is not None:
+            from migmatrix import collect
+
+            ids = [item.nodeid for item in session.items]
+            self.recorder.expect(collect.node_map(ids, self.config.rootpath, self.run))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        if self.recorder is not None:
+            from migmatrix import collect
+
+            self.recorder.expect(collect.node_map(ids, self.config.rootpath, self.run))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if self.recorder is None or report.passed:
+            return
+        from migmatrix import record
+
+        record.collection_report(self.recorder, report, self.config.rootpath, self.run)
+
+    # ------------------------------------------------------------------ running
+
+    @pytest.fixture(scope="module")
+    @classmethod
+    def cell(cls, request: pytest.FixtureRequest) -> CellContext:
+        """The matrix cell this test runs in: adapter, env, features, service URL, workdir."""
+        from migmatrix import session as matrix_session
+
+        return matrix_session.cell_context(request.config.stash[RUN_KEY], request)
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self.coverage is not None:
+            callspec = getattr(item, "callspec", None)
+            param = callspec.params.get("cell") if callspec is not None else None
+            self.coverage.switch_context(getattr(param, "id", "") or "")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        from migmatrix.timeouts import time_limit
+
+        with time_limit(self.run.timeout):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        from migmatrix.record import RAW_ATTR, raw_outcome
+
+        setattr(report, RAW_ATTR, raw_outcome(call))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.recorder is not None:
+            self.recorder.report(report)
+
+    # ------------------------------------------------------------------ the results file
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.recorder is None:
+            return
+        from migmatrix import session as matrix_session
+
+        self.written = matrix_session.write_records(self.run, self.recorder)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.written is not None and self.recorder is not None:
+            count = len(self.recorder.records)
+            where = os.path.relpath(self.written, self.config.invocation_params.dir)
+            terminalreporter.write_line(f"migmatrix: {count} records written to {where}")
+
+
+def _current_coverage() -> Any:
+    """The running coverage.py measurement, if any, so each test runs in its cell's context."""
+    import sys
+
+    module = sys.modules.get("coverage")
+    if module is None:
+        return None
+    return module.Coverage.current()
