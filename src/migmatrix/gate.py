@@ -327,3 +327,113 @@ def _cell_order(
 def unexpected(result: GateResult) -> list[Judged]:
     """The judged items that are not as planned, in report order."""
     return [j for j in result.judged if j.verdict in UNEXPECTED_VERDICTS]
+
+
+# --------------------------------------------------------------------------- summaries for reports
+
+
+class CellSummary:
+    """Counts for one cell, as every report shows them."""
+
+    __slots__ = ("cell", "failing", "ok", "star", "total", "unexpected", "verdicts")
+
+    def __init__(self, cell: Cell) -> None:
+        self.cell = cell
+        self.total = 0
+        self.ok = 0
+        self.unexpected = 0
+        self.failing = 0  # unexpected verdicts that are in fail_on
+        self.verdicts: dict[Verdict, int] = {}
+        self.star = False  # judged as a whole: the cell has no records at all
+
+    @property
+    def no_results(self) -> bool:
+        """The cell has no records at all (its one verdict is for the test `*`)."""
+        return self.star and self.total == 1
+
+    def text(self) -> str:
+        """'12/12 ok', '3 unexpected' or 'no results'."""
+        if self.no_results:
+            return "no results"
+        if self.unexpected:
+            return f"{self.unexpected} unexpected"
+        return f"{self.ok}/{self.total} ok"
+
+
+def summarize(result: GateResult) -> list[CellSummary]:
+    """One summary per judged cell, in report order."""
+    summaries: dict[str, CellSummary] = {}
+    fail_on = result.fail_on
+    for judged in result.judged:
+        cell = judged.cell
+        summary = summaries.get(cell.id)
+        if summary is None:
+            summary = summaries[cell.id] = CellSummary(cell)
+        verdict = judged.verdict
+        summary.total += 1
+        summary.verdicts[verdict] = summary.verdicts.get(verdict, 0) + 1
+        if verdict in UNEXPECTED_VERDICTS:
+            summary.unexpected += 1
+            if verdict in fail_on:
+                summary.failing += 1
+            if judged.test == ALL_TESTS and judged.record is None:
+                summary.star = True
+        else:
+            summary.ok += 1
+    return list(summaries.values())
+
+
+def verdict_totals(result: GateResult) -> dict[Verdict, int]:
+    """How many judged items have each verdict (every verdict listed, in enum order)."""
+    totals = dict.fromkeys(Verdict, 0)
+    for judged in result.judged:
+        totals[judged.verdict] += 1
+    return totals
+
+
+STATUS = {
+    int(ExitCode.OK): "passed",
+    int(ExitCode.GATE_FAILED): "failed",
+    int(ExitCode.INCOMPLETE): "incomplete",
+}
+
+
+def status(result: GateResult) -> str:
+    """'passed', 'failed' or 'incomplete' for the gate's exit code."""
+    return STATUS.get(result.exit_code, "error")
+
+
+def excerpt(text: str | None, limit: int = 200) -> str:
+    """The first line of a message, cut to `limit` characters."""
+    if not text:
+        return ""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def got(judged: Judged) -> str:
+    """What happened, in words: the outcome and exception type, or why nothing happened."""
+    record = judged.record
+    if record is None:
+        return "no result"
+    if record.exc_type:
+        return f"{record.outcome.value} ({record.exc_type})"
+    return record.outcome.value
+
+
+def rule_words(rule: ExpectRule) -> str:
+    """A stale rule, as reports name it: its position, place in the file and selectors."""
+    where = rule.where
+    parts = [
+        f"{name}={value}"
+        for name, value in (
+            ("phase", where.phase),
+            ("adapter", where.adapter),
+            ("env", where.env),
+            ("python", where.python),
+            ("test", rule.test),
+        )
+        if value is not None
+    ]
+    selectors = " ".join(parts) or "(every cell)"
+    return f"rule #{rule.index + 1} at {rule.location}: {selectors}"

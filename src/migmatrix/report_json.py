@@ -1,0 +1,103 @@
+"""The JSON report: everything the gate decided, for machines.
+
+The document's shape is versioned (`"schema": "migmatrix-report/1"`) and
+described by docs/report-json-schema.json; a change that removes or renames a
+key bumps the version, adding optional keys does not. Keys are sorted and every
+list is in report order, so the same gate gives the same bytes.
+
+`results` lists every judged (cell, test), as-expected ones included, so a
+consumer can tell "passed" from "never ran". Keys that would be null or empty
+are left out of a result to keep a 300,000-result report small.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from migmatrix.gate import rule_words, status, summarize, verdict_totals
+from migmatrix.model import GateResult, Judged
+
+REPORT_SCHEMA = "migmatrix-report/1"
+
+
+def _result(judged: Judged) -> dict[str, Any]:
+    expectation = judged.expectation
+    item: dict[str, Any] = {
+        "cell": judged.cell.id,
+        "test": judged.test,
+        "verdict": judged.verdict.value,
+        "expected": sorted(o.value for o in expectation.outcomes),
+    }
+    record = judged.record
+    if record is not None:
+        item["outcome"] = record.outcome.value
+        item["duration"] = record.duration
+        if record.exc_type:
+            item["exc_type"] = record.exc_type
+        if record.message:
+            item["message"] = record.message
+    if judged.detail:
+        item["detail"] = judged.detail
+    if expectation.rule is not None:
+        item["rule"] = expectation.rule
+    for key in ("raises", "match", "bug", "owner"):
+        value = getattr(expectation, key)
+        if value:
+            item[key] = value
+    return item
+
+
+def build_report(result: GateResult) -> dict[str, Any]:
+    """The report as plain data (what `render_json` serializes)."""
+    cells = []
+    for summary in summarize(result):
+        cell = summary.cell
+        cells.append(
+            {
+                "id": cell.id,
+                "phase": cell.phase,
+                "adapter": cell.adapter,
+                "env": cell.env,
+                "python": cell.python,
+                "total": summary.total,
+                "ok": summary.ok,
+                "unexpected": summary.unexpected,
+                "failing": summary.failing,
+                "no_results": summary.no_results,
+                "verdicts": {v.value: n for v, n in summary.verdicts.items()},
+            }
+        )
+    return {
+        "schema": REPORT_SCHEMA,
+        "status": status(result),
+        "exit_code": result.exit_code,
+        "fail_on": sorted(v.value for v in result.fail_on),
+        "axes": {
+            "phases": list(result.phases),
+            "adapters": list(result.adapters),
+            "envs": list(result.envs),
+            "pythons": list(result.pythons),
+        },
+        "totals": {v.value: n for v, n in verdict_totals(result).items()},
+        "cells": cells,
+        "results": [_result(judged) for judged in result.judged],
+        "problems": list(result.problems),
+        "stale_rules": [
+            {"index": rule.index, "location": str(rule.location), "description": rule_words(rule)}
+            for rule in result.stale_rules
+        ],
+        "coverage": {
+            "total": result.coverage_total,
+            "rules": [
+                {"name": c.rule.name, "passed": c.passed, "detail": c.detail}
+                for c in result.coverage
+            ],
+        },
+        "sources": list(result.sources),
+    }
+
+
+def render_json(result: GateResult) -> str:
+    """The report as JSON text: sorted keys, UTF-8 friendly, ending in a newline."""
+    return json.dumps(build_report(result), sort_keys=True, ensure_ascii=False, indent=None) + "\n"
