@@ -13,9 +13,12 @@ a dead service into a message carrying its log excerpt, so the affected results
 become errors instead of skips.
 
 Placeholders in the command, the health URL, the service URL and the env values:
-`{port}`, `{host}`, `{workdir}` and `{python}` (the interpreter running the harness,
-or the one given). A bare `python` as the program also means that interpreter, so
-the service runs in the environment where the system under test is installed.
+`{port}`, `{host}`, `{workdir}`, `{python}` (the interpreter running the harness,
+or the one given) and `{secret}`: a random value made for this service, the same
+across its restarts, never written to its log - so a matrix can hand the service a
+signing key (`NETRA_JWT_SECRET: "{secret}"`) without a secret in the repository. A
+bare `python` as the program also means that interpreter, so the service runs in
+the environment where the system under test is installed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import collections
 import contextlib
 import dataclasses
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -162,6 +166,7 @@ class RunningService:
         self.log_path = log_path
         self.python = python
         self._base_environ = dict(environ)
+        self._secret = secrets.token_urlsafe(32)
         self._overrides: dict[str, str] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -180,6 +185,7 @@ class RunningService:
             "host": self.host,
             "workdir": str(self.workdir),
             "python": self.python,
+            "secret": self._secret,
         }
 
     @property
@@ -234,7 +240,8 @@ class RunningService:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
-        note = f"--- migmatrix: starting {command} (overrides {sorted(self._overrides)})\n"
+        shown = [arg.replace(self._secret, "***") for arg in command]
+        note = f"--- migmatrix: starting {shown} (overrides {sorted(self._overrides)})\n"
         self._log.write(note.encode())
         self._log.flush()
         try:

@@ -112,7 +112,9 @@ def test_start_health_log_and_stop(script: Path, tmp_path: Path) -> None:
 def test_a_bare_python_program_means_the_harness_interpreter(script: Path, tmp_path: Path) -> None:
     env = EnvSpec(
         name="staging",
-        service=ServiceSpec(command=("python", str(script), "{port}"), health="http://{host}:{port}/"),
+        service=ServiceSpec(
+            command=("python", str(script), "{port}"), health="http://{host}:{port}/"
+        ),
     )
     service = start_service(env, workdir=tmp_path, log_dir=tmp_path, python=sys.executable)
     try:
@@ -153,6 +155,7 @@ def test_stop_escalates_to_sigkill(script: Path, tmp_path: Path) -> None:
 
 def test_stop_also_on_failure_with_the_context_manager(script: Path, tmp_path: Path) -> None:
     service = start_service(make_env(script), workdir=tmp_path, log_dir=tmp_path)
+
     def run_tests() -> None:
         with service:
             msg = "a test run blew up"
@@ -179,6 +182,38 @@ def test_restart_keeps_port_and_workdir_and_applies_overrides(script: Path, tmp_
         service.stop()
     # One log across both lives, each start marked.
     assert service.log_path.read_text().count("--- migmatrix: starting") == 2
+
+
+def test_secret_placeholder_is_random_stable_across_restarts_and_not_logged(
+    script: Path, tmp_path: Path
+) -> None:
+    env = EnvSpec(
+        name="staging",
+        service=ServiceSpec(
+            command=("{python}", str(script), "{port}", "ok", "--key={secret}"),
+            health="http://{host}:{port}/health",
+            env=(("FLAVOR", "{secret}"),),
+        ),
+    )
+    service = start_service(env, workdir=tmp_path, log_dir=tmp_path)
+    other = start_service(
+        make_env(script, env=(("FLAVOR", "{secret}"),)),
+        workdir=tmp_path,
+        log_dir=tmp_path / "other",
+    )
+    try:
+        secret = get_json(service.url + "/health")["flavor"]
+        assert isinstance(secret, str)
+        assert len(secret) >= 32
+        assert get_json(other.url + "/health")["flavor"] != secret  # one per service
+        service.restart({})
+        assert get_json(service.url + "/health")["flavor"] == secret  # tokens survive a restart
+    finally:
+        service.stop()
+        other.stop()
+    log = service.log_path.read_text()
+    assert secret not in log
+    assert "--key=***" in log
 
 
 def test_service_problem_reports_a_dead_service_with_its_log(script: Path, tmp_path: Path) -> None:
@@ -225,7 +260,9 @@ def test_url_from_environment(environ: dict[str, str], url_env: str, expected: s
 
 
 def test_url_from_environment_without_a_service_uses_staging_url() -> None:
-    assert url_from_environment(EnvSpec(name="staging"), {"STAGING_URL": "http://h:1"}) == "http://h:1"
+    assert (
+        url_from_environment(EnvSpec(name="staging"), {"STAGING_URL": "http://h:1"}) == "http://h:1"
+    )
 
 
 def test_bad_placeholder_and_missing_service_are_clear_errors(tmp_path: Path) -> None:
