@@ -240,8 +240,14 @@ def _explain(doc: _Doc, error: jsonschema.ValidationError) -> _Problem:
             sub for sub in error.context if not (sub.validator == "type" and not sub.relative_path)
         ]
         fix = error.schema.get("x-fix") if isinstance(error.schema, dict) else None
-        if relevant and not (fix and all(not sub.relative_path for sub in relevant)):
-            best = max(relevant, key=lambda sub: len(sub.relative_path))
+        only_required = all(sub.validator == "required" for sub in relevant)
+        if relevant and not (fix and only_required):
+            # The deepest complaint is the most precise one; an unknown key says more
+            # than a missing one (a misspelt key is usually both).
+            best = max(
+                relevant,
+                key=lambda sub: (len(sub.relative_path), sub.validator != "required"),
+            )
             return _explain(doc, best)
         where = tuple(error.absolute_path)
         msg = f"{_show(error.instance)} is not valid here; {fix or 'see `migmatrix schema`'}"
@@ -479,8 +485,8 @@ class _Builder:
                     if comp_name not in seen:
                         msg = (
                             f"state names component {comp_name!r}, which adapter {name!r} does "
-                            f"not declare{_closest(comp_name, seen)} (components: "
-                            f"{', '.join(c.name for c in components)})"
+                            f"not declare (components: {', '.join(c.name for c in components)})"
+                            f"{_closest(comp_name, seen)}"
                         )
                         raise self.fail(msg, (*base, "states", i, j))
                 key = frozenset(state)
@@ -554,7 +560,7 @@ class _Builder:
         if is_glob(pattern):
             msg = f"the glob {pattern!r} matches no {axis} (known: {shown})"
         else:
-            msg = f"unknown {axis} {pattern!r}{_closest(pattern, names)} (known: {shown})"
+            msg = f"unknown {axis} {pattern!r} (known: {shown}){_closest(pattern, names)}"
         raise self.fail(msg, path)
 
     def rules(self, raw: list[dict[str, Any]], known: _Names) -> tuple[ExpectRule, ...]:
@@ -568,10 +574,11 @@ class _Builder:
                 for j, feature in enumerate(item.get(word, [])):
                     if feature not in known.features:
                         msg = (
-                            f"no adapter, component or env declares the feature {feature!r}"
-                            f"{_closest(feature, known.features)}, so this rule could never "
+                            f"no adapter, component or env declares the feature {feature!r}, "
+                            "so this rule could never "
                             f"{'apply' if word == 'requires' else 'be switched off'} (declared "
                             f"features: {', '.join(sorted(known.features)) or 'none'})"
+                            f"{_closest(feature, known.features)}"
                         )
                         raise self.fail(msg, (*base, word, j))
             both = set(item.get("requires", [])) & set(item.get("unless", []))
@@ -773,8 +780,8 @@ def _import_object(root: str, target: str) -> object:
             owner = ".".join([module_name, *done])
             msg = (
                 f"cannot import {target!r}: module {module_name!r} imported, but {owner!r} has "
-                f"no attribute {part!r}{_closest(part, names)}; define it or fix the attribute "
-                "after the colon"
+                f"no attribute {part!r}; define it or fix the attribute after the colon"
+                f"{_closest(part, names)}"
             )
             raise _ImportProblem(msg)
         obj = getattr(obj, part)
