@@ -22,7 +22,8 @@ import jwt
 
 ALGORITHM = "HS256"
 ISSUER = "netra_backend"
-MIN_SECRET_LENGTH = 16
+# RFC 7518 3.2: an HS256 key of at least 256 bits.
+MIN_SECRET_LENGTH = 32
 
 # scrypt N=2**14, r=8, p=1: ~70 ms and 16 MiB per hash on these machines.
 SCRYPT_N = 2**14

@@ -37,6 +37,7 @@ class ServerConfig:
     max_runs_per_connection: int = 16
     run_timeout: float = 60.0
     drain_timeout: float = 15.0
+    llm_latency: float = 0.0
     bootstrap_users: str = dataclasses.field(default="", repr=False)
 
 
