@@ -142,6 +142,7 @@ def _clip(text: str) -> str:
 
 
 def _note(judged: Judged) -> str:
+    """Why this expectation holds (bug, owner, reason, rule); empty for the plain default."""
     exp = judged.expectation
     bits = []
     if exp.bug:
@@ -150,7 +151,8 @@ def _note(judged: Judged) -> str:
         bits.append(f"owner {exp.owner}")
     if exp.reason:
         bits.append(exp.reason)
-    bits.append("default expectation" if exp.rule is None else f"rule #{exp.rule}")
+    if exp.rule is not None:
+        bits.append(f"rule #{exp.rule}")
     return " \u00b7 ".join(bits)
 
 
@@ -206,12 +208,13 @@ def build_data(result: GateResult) -> dict[str, Any]:
         for j in rows:
             rec = j.record
             exc = rec.exc_type if rec is not None else None
+            note = _note(j)
             kind = (
                 strings.add(j.expectation.describe()),
                 -1 if rec is None else outcome_pos[rec.outcome],
                 verdict_pos[j.verdict],
                 -1 if not exc else strings.add(exc),
-                strings.add(_note(j)),
+                strings.add(note) if note else -1,
             )
             col_k.append(kinds.add(kind))
             t = test_pos[j.test]

@@ -1,7 +1,7 @@
 // The interactive half of the migmatrix HTML report: reads the JSON blob written by
 // report_html.py, draws the grid, and lists the results of the selected cell.
 // Every piece of data reaches the page through textContent or setAttribute, never
-// through markup, so a test name like "<script>" is shown as the text it is.
+// through markup, so a test name that looks like a tag is shown as the text it is.
 (function () {
   "use strict";
 
