@@ -37,6 +37,8 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from migmatrix.expect import expectation_for as default_expectation_for
+from migmatrix.expect import selects_test
 from migmatrix.merge import Merged
 from migmatrix.model import (
     Cell,
@@ -55,7 +57,7 @@ from migmatrix.outcomes import (
     Outcome,
     Verdict,
 )
-from migmatrix.plan import glob_match
+from migmatrix.plan import display_order
 
 ExpectationFor = Callable[[Matrix, Cell, str], "tuple[Expectation, ExpectRule | None]"]
 
@@ -168,7 +170,7 @@ class _Expectations:
     def _is_named(self, test: str) -> bool:
         named = self._named.get(test)
         if named is None:
-            named = any(glob_match(pattern, test) for pattern in self._test_globs)
+            named = any(selects_test(pattern, test) for pattern in self._test_globs)
             self._named[test] = named
         return named
 
@@ -186,16 +188,6 @@ class _Expectations:
         if rule is not None:
             self.rules_used.add(rule.index)
         return expectation
-
-
-def _default_expectation_for(
-    matrix: Matrix, cell: Cell, test: str
-) -> tuple[Expectation, ExpectRule | None]:
-    # Imported late: expect is written alongside the gate, and tests inject their own.
-    from migmatrix.expect import expectation_for  # type: ignore[import-not-found,unused-ignore]
-
-    result: tuple[Expectation, ExpectRule | None] = expectation_for(matrix, cell, test)
-    return result
 
 
 def judge(
@@ -220,7 +212,7 @@ def judge(
     matrix). `display` is (phases, adapters, envs, pythons) in report order
     (default: the matrix's declaration order, via `plan.display_order`).
     """
-    ask = expectation_for or _default_expectation_for
+    ask = expectation_for or default_expectation_for
     expectations = _Expectations(matrix, ask)
     problems = list(merged.problems)
 
@@ -250,8 +242,6 @@ def judge(
     sorted_tests = {phase: sorted(tests) for phase, tests in tests_of_phase.items()}
 
     if display is None:
-        from migmatrix.plan import display_order
-
         display = display_order(matrix)
     phases, adapters, envs, pythons = display
     order = _cell_order(phases, adapters, envs, pythons)

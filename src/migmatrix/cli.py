@@ -1,0 +1,349 @@
+"""The `migmatrix` command: run, gate, plan, explain, schema.
+
+Each subcommand is a function from parsed arguments (and output streams) to an
+exit code. They raise `MigmatrixError` for anything the user must fix; only
+`main()` turns such an error into one line on stderr and `ExitCode.USAGE`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from migmatrix.errors import MigmatrixError, UsageError
+from migmatrix.model import Cell, CoverageVerdict, Matrix
+from migmatrix.outcomes import ExitCode
+
+DEFAULT_MATRIX = "matrix.yaml"
+
+_GATE_EXAMPLE = """\
+examples:
+  migmatrix gate results/                       # every results/*.jsonl, against ./matrix.yaml
+  migmatrix gate results/ --python 3.12 --junit junit.xml --json report.json
+  migmatrix gate a.jsonl b.jsonl --cells 'reproduction/*' --markdown summary.md
+
+The planned cells are matrix.yaml's plan, narrowed by --cells and --python
+(default: every python of the matrix, not only those present in the results, so
+an interpreter that never ran shows up as missing). Exit codes: 0 passed,
+1 failed, 2 usage or matrix error, 3 incomplete data (see the problems listed).
+When $GITHUB_STEP_SUMMARY is set the Markdown report is appended to it.
+"""
+
+_PLAN_EXAMPLE = """\
+examples:
+  migmatrix plan                                # cell ids, one per line
+  migmatrix plan --cells 'golden_path/*' --python 3.12 --json
+  migmatrix plan --ci-jobs --shards 3           # GitHub Actions job matrix JSON:
+  #   {"include": [{"python": "3.10", "shard": "1/3"}, ...]}
+"""
+
+_EXPLAIN_EXAMPLE = """\
+examples:
+  migmatrix explain reproduction/deprecated/unit/py3.12
+  migmatrix explain reproduction/deprecated/unit/py3.12 test_isolation.py::test_shared_state
+"""
+
+_SCHEMA_EXAMPLE = """\
+example:
+  migmatrix schema > matrix.schema.json
+"""
+
+_RUN_EXAMPLE = """\
+examples:
+  migmatrix run                                 # every cell of ./matrix.yaml, this interpreter
+  migmatrix run --cells 'reproduction/*' --shard 1/2 --results-dir results -- -x
+"""
+
+
+def _matrix_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--matrix", default=DEFAULT_MATRIX, help=f"matrix file (default: {DEFAULT_MATRIX})"
+    )
+
+
+def _selection_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cells", metavar="SEL", help="cell selection expression, e.g. '*/ssot/*'")
+    parser.add_argument(
+        "--python",
+        action="append",
+        metavar="X.Y",
+        help="only these interpreters (repeatable; default: all of the matrix)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migmatrix",
+        description="Prove a code migration safe: expected pass/fail per phase x adapter x env x "
+        "python cell.",
+        epilog="example:\n  migmatrix plan && migmatrix run && migmatrix gate results/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter
+
+    run = sub.add_parser(
+        "run", help="plan + pytest + results files", epilog=_RUN_EXAMPLE, formatter_class=raw
+    )
+    _matrix_arg(run)
+    _selection_args(run)
+    run.add_argument("--shard", metavar="i/N", help="run shard i of N of the tests")
+    run.add_argument("--results-dir", default="results", help="where results files go")
+    run.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
+
+    gate = sub.add_parser(
+        "gate",
+        help="merge results, judge them, write reports",
+        epilog=_GATE_EXAMPLE,
+        formatter_class=raw,
+    )
+    gate.add_argument("results", nargs="+", metavar="RESULTS", help="results files or folders")
+    _matrix_arg(gate)
+    _selection_args(gate)
+    gate.add_argument("--json", metavar="FILE", help="write the JSON report")
+    gate.add_argument("--junit", metavar="FILE", help="write the JUnit XML report")
+    gate.add_argument("--markdown", metavar="FILE", help="write the Markdown report")
+    gate.add_argument("--html", metavar="FILE", help="write the HTML report")
+    gate.add_argument(
+        "--coverage-data", metavar="FILE", help="combined .coverage file (contexts = cell ids)"
+    )
+
+    plan = sub.add_parser(
+        "plan", help="print the planned cells", epilog=_PLAN_EXAMPLE, formatter_class=raw
+    )
+    _matrix_arg(plan)
+    _selection_args(plan)
+    plan.add_argument("--json", action="store_true", help="print cells as JSON")
+    plan.add_argument("--ci-jobs", action="store_true", help="print a GitHub Actions job matrix")
+    plan.add_argument("--shards", type=int, default=1, metavar="N", help="shards per python")
+
+    explain = sub.add_parser(
+        "explain",
+        help="which rule sets a cell's expectation, and why",
+        epilog=_EXPLAIN_EXAMPLE,
+        formatter_class=raw,
+    )
+    _matrix_arg(explain)
+    explain.add_argument("cell", metavar="CELL", help="a cell id")
+    explain.add_argument("test", metavar="TEST", nargs="?", help="a test id")
+
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of matrix.yaml",
+        epilog=_SCHEMA_EXAMPLE,
+        formatter_class=raw,
+    )
+    return parser
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _load(path: str) -> Matrix:
+    from migmatrix.load import load_matrix
+
+    # The judge never calls adapter objects, so it need not import them.
+    return load_matrix(path, import_adapters=False)
+
+
+def _selected(
+    matrix: Matrix, cells: str | None, python: Sequence[str] | None
+) -> tuple[tuple[Cell, ...], tuple[Cell, ...]]:
+    """(all planned cells, the selected ones)."""
+    from migmatrix.plan import plan_cells
+    from migmatrix.select import select_cells
+
+    planned = plan_cells(matrix)
+    if not cells and not python:
+        return planned, planned
+    return planned, select_cells(planned, expression=cells, python=python)
+
+
+def _write(path: str, text: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- subcommands
+
+
+def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from migmatrix.expect import stale_rules
+    from migmatrix.gate import judge
+    from migmatrix.merge import collect_paths, merge, read_all
+    from migmatrix.report_markdown import render_markdown, write_step_summary
+    from migmatrix.report_terminal import render_terminal, use_colour
+
+    started = time.perf_counter()
+    matrix = _load(args.matrix)
+    planned, cells = _selected(matrix, args.cells, args.python)
+    paths = collect_paths(args.results)
+    if not paths:
+        msg = f"no results files (*.jsonl) in {', '.join(args.results)}; run `migmatrix run` first"
+        raise UsageError(msg)
+    merged = merge(read_all(paths), matrix_digest=matrix.digest)
+    for note in merged.notes:
+        err.write(f"migmatrix: {note}\n")
+
+    verdicts: tuple[CoverageVerdict, ...] = ()
+    total: float | None = None
+    if args.coverage_data:
+        from migmatrix.coverage_rules import evaluate_coverage
+
+        verdicts, total = evaluate_coverage(matrix, args.coverage_data)
+
+    selected_ids = {cell.id for cell in cells}
+    by_id = {cell.id: cell for cell in cells}
+    pairs = [(by_id[c], t) for (c, t) in merged.records if c in selected_ids]
+    stale = stale_rules(matrix, pairs) if pairs else ()
+    result = judge(
+        matrix,
+        cells,
+        merged,
+        planned=[cell.id for cell in planned],
+        coverage=verdicts,
+        coverage_total=total,
+        stale_rules=stale,
+        duration=time.perf_counter() - started,
+    )
+
+    out.write(render_terminal(result, colour=use_colour(out)))
+    markdown = None
+    if args.markdown or os.environ.get("GITHUB_STEP_SUMMARY"):
+        markdown = render_markdown(result)
+        if args.markdown:
+            _write(args.markdown, markdown)
+        write_step_summary(markdown)
+    if args.json:
+        from migmatrix.report_json import render_json
+
+        _write(args.json, render_json(result))
+    if args.junit:
+        from migmatrix.report_junit import render_junit
+
+        _write(args.junit, render_junit(result))
+    if args.html:
+        try:
+            from migmatrix.report_html import render_html
+        except ImportError:
+            msg = "--html needs migmatrix.report_html, which this installation lacks"
+            raise UsageError(msg) from None
+        _write(args.html, render_html(result))
+    return result.exit_code
+
+
+def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    matrix = _load(args.matrix)
+    _, cells = _selected(matrix, args.cells, args.python)
+    if args.ci_jobs:
+        if args.shards < 1:
+            msg = f"--shards must be at least 1, got {args.shards}"
+            raise UsageError(msg)
+        pythons = [p for p in matrix.python if any(c.python == p for c in cells)]
+        include = [
+            {"python": python, "shard": f"{i}/{args.shards}"}
+            for python in pythons
+            for i in range(1, args.shards + 1)
+        ]
+        out.write(json.dumps({"include": include}, sort_keys=True) + "\n")
+        return int(ExitCode.OK)
+    if args.json:
+        data = [
+            {
+                "id": c.id,
+                "phase": c.phase,
+                "adapter": c.adapter,
+                "adapter_base": c.adapter_base,
+                "env": c.env,
+                "python": c.python,
+                "components": list(c.components),
+                "features": sorted(c.features),
+            }
+            for c in cells
+        ]
+        out.write(json.dumps(data, sort_keys=True, indent=2) + "\n")
+        return int(ExitCode.OK)
+    for cell in cells:
+        out.write(cell.id + "\n")
+    return int(ExitCode.OK)
+
+
+def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import difflib
+
+    from migmatrix.expect import explain
+    from migmatrix.plan import plan_cells
+
+    matrix = _load(args.matrix)
+    cells = {cell.id: cell for cell in plan_cells(matrix)}
+    cell = cells.get(args.cell)
+    if cell is None:
+        close = difflib.get_close_matches(args.cell, list(cells), n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "see `migmatrix plan`"
+        msg = f"cell {args.cell!r} is not planned by {args.matrix}; {hint}"
+        raise UsageError(msg)
+    for line in explain(matrix, cell, args.test):
+        out.write(line + "\n")
+    return int(ExitCode.OK)
+
+
+def cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from migmatrix.schema import schema_text
+
+    out.write(schema_text())
+    return int(ExitCode.OK)
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import importlib
+
+    # Imported by name and late: the run side is its own module, built alongside.
+    try:
+        run_matrix = importlib.import_module("migmatrix.run").run_matrix
+    except (ImportError, AttributeError):
+        msg = "`migmatrix run` is not available: this installation has no migmatrix.run.run_matrix"
+        raise UsageError(msg) from None
+    code = run_matrix(
+        matrix_path=args.matrix,
+        cells=args.cells,
+        python=args.python,
+        shard=args.shard,
+        results_dir=args.results_dir,
+        pytest_args=list(args.pytest_args),
+    )
+    return int(code)
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "gate": cmd_gate,
+    "plan": cmd_plan,
+    "explain": cmd_explain,
+    "schema": cmd_schema,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `migmatrix` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return int(ExitCode.USAGE)
+    try:
+        return COMMANDS[args.command](args, sys.stdout, sys.stderr)
+    except MigmatrixError as exc:
+        sys.stderr.write(f"migmatrix {args.command}: error: {exc}\n")
+        return int(ExitCode.USAGE)

@@ -1,0 +1,135 @@
+"""Coverage rules of matrix.yaml (`gates.coverage`), checked on combined coverage data.
+
+The runs record coverage with dynamic contexts set to cell ids, so one combined
+data file answers "which lines did the ssot cells run?". A rule selects files
+(globs over paths relative to the matrix folder, `*` crossing folders) and
+cells (a glob over contexts), then bounds what those cells covered in those
+files:
+
+- `max_lines: 0` = no line of those files ran in any of those cells (proof that
+  nothing reaches the legacy code);
+- `min_percent: 80` = those cells covered at least 80% of those files'
+  statements (statements come from coverage.py's analysis of the source).
+
+A context written as `cell|test` (pytest-cov's style) counts for its cell.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable
+
+import coverage
+from coverage.exceptions import CoverageException
+
+from migmatrix.errors import UsageError
+from migmatrix.model import CoverageRule, CoverageVerdict, Matrix
+from migmatrix.plan import glob_match
+
+
+def _relative(path: str, root: str) -> str:
+    try:
+        rel = os.path.relpath(path, root)
+    except ValueError:  # another drive on Windows
+        rel = path
+    return rel.replace(os.sep, "/")
+
+
+def _cell_of(context: str) -> str:
+    return context.split("|", 1)[0]
+
+
+def read_data(path: str) -> coverage.CoverageData:
+    """Read a combined coverage data file, or UsageError when it is not one."""
+    if not os.path.isfile(path):
+        msg = f"coverage data file {path!r} does not exist; run `coverage combine` first"
+        raise UsageError(msg)
+    data = coverage.CoverageData(basename=path)
+    try:
+        data.read()
+    except CoverageException as exc:
+        msg = f"{path}: not a coverage.py data file ({exc})"
+        raise UsageError(msg) from None
+    return data
+
+
+def check_rule(
+    rule: CoverageRule,
+    data: coverage.CoverageData,
+    root: str,
+    statements: dict[str, set[int]] | None = None,
+) -> CoverageVerdict:
+    """Judge one rule; `statements` maps files to their statement lines (for min_percent)."""
+    files = sorted(
+        f
+        for f in data.measured_files()
+        if any(glob_match(pattern, _relative(f, root)) for pattern in rule.files)
+    )
+    contexts = {c for c in data.measured_contexts() if glob_match(rule.cells, _cell_of(c))}
+    covered: dict[str, set[int]] = {}
+    for name in files:
+        lines = {
+            line
+            for line, line_contexts in data.contexts_by_lineno(name).items()
+            if any(c in contexts for c in line_contexts)
+        }
+        if lines:
+            covered[name] = lines
+    count = sum(len(lines) for lines in covered.values())
+    problems: list[str] = []
+    details: list[str] = [
+        f"{len(files)} file(s), {len(contexts)} context(s) matching {rule.cells!r}"
+    ]
+    if rule.max_lines is not None:
+        details.append(f"{count} line(s) covered (max {rule.max_lines})")
+        if count > rule.max_lines:
+            worst = sorted(covered.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:3]
+            where = "; ".join(
+                f"{_relative(name, root)}:{','.join(map(str, sorted(lines)[:5]))}"
+                for name, lines in worst
+            )
+            problems.append(f"reached at {where}")
+    if rule.min_percent is not None:
+        if not files:
+            problems.append("no measured file matches the rule's files")
+            details.append(f"0% (min {rule.min_percent:g}%)")
+        else:
+            known = statements or {}
+            total = sum(len(known.get(name, ())) for name in files)
+            hit = sum(len(covered.get(name, set()) & known.get(name, set())) for name in files)
+            percent = 100.0 * hit / total if total else 0.0
+            details.append(f"{percent:.2f}% of {total} statements (min {rule.min_percent:g}%)")
+            if percent < rule.min_percent:
+                problems.append("below the minimum")
+    return CoverageVerdict(rule=rule, passed=not problems, detail="; ".join(details + problems))
+
+
+def _statements(path: str, files: Iterable[str]) -> tuple[dict[str, set[int]], float | None]:
+    """Statement lines per file and the total percent, from coverage.py's source analysis."""
+    cov = coverage.Coverage(data_file=path, config_file=False)
+    cov.load()
+    statements: dict[str, set[int]] = {}
+    for name in files:
+        try:
+            _, lines, _, _, _ = cov.analysis2(name)
+        except (CoverageException, OSError):
+            continue  # source gone or not Python: the rule sees zero statements
+        statements[name] = set(lines)
+    try:
+        total: float | None = cov.report(file=io.StringIO(), ignore_errors=True)
+    except CoverageException:
+        total = None
+    return statements, total
+
+
+def evaluate_coverage(
+    matrix: Matrix, data_path: str
+) -> tuple[tuple[CoverageVerdict, ...], float | None]:
+    """Check every coverage rule of the matrix; also return the total percent (None if unknown)."""
+    data = read_data(data_path)
+    statements, total = _statements(data_path, sorted(data.measured_files()))
+    verdicts = tuple(
+        check_rule(rule, data, matrix.root, statements) for rule in matrix.gates.coverage
+    )
+    return verdicts, total
