@@ -1,1 +1,1 @@
-"""Part of netra_backend."""
+"""Persistence: threads, messages, runs and events in SQLite."""
