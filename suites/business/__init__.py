@@ -1,0 +1,1 @@
+"""Phase suite: business."""
