@@ -347,3 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigmatrixError as exc:
         sys.stderr.write(f"migmatrix {args.command}: error: {exc}\n")
         return int(ExitCode.USAGE)
+    except BrokenPipeError:
+        # `migmatrix plan | head`: the reader left; say nothing, as other Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(ExitCode.OK)

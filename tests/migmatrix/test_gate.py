@@ -1,0 +1,242 @@
+"""The gate: every verdict from a commented table, the missing rules, and the exit codes."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from migmatrix.gate import exc_type_matches, judge, summarize, verdict_for
+from migmatrix.load import load_matrix
+from migmatrix.merge import Merged
+from migmatrix.model import Cell, CoverageRule, CoverageVerdict, Expectation, Matrix, Record
+from migmatrix.outcomes import ExitCode, Expected, Outcome, Verdict
+from migmatrix.plan import plan_cells
+
+P, F, E, S = Expected.PASS, Expected.FAIL, Expected.ERROR, Expected.SKIP
+
+
+def exp(*outcomes: Expected, raises: str | None = None, match: str | None = None) -> Expectation:
+    return Expectation(frozenset(outcomes), raises=raises, match=match)
+
+
+def rec(outcome: Outcome, exc: str | None = None, message: str | None = None) -> Record:
+    return Record("c/a/e/py3.12", "t.py::t", outcome, exc_type=exc, message=message)
+
+
+# (expectation, recorded outcome, exception type, message, verdict)
+TABLE = [
+    # A pass where a pass was expected: the plain good case.
+    (exp(P), Outcome.PASSED, None, None, Verdict.AS_EXPECTED),
+    # The deprecated engine fails a reproduction test for the stated reason.
+    (exp(F, raises="AssertionError", match="SSOT VIOL"), Outcome.FAILED, "AssertionError",
+     "SSOT VIOLATION: shared state", Verdict.REPRODUCED),
+    # Class names compare with or without their module.
+    (exp(F, raises="AssertionError"), Outcome.FAILED, "builtins.AssertionError", "x",
+     Verdict.REPRODUCED),
+    # An expected failure without a stated reason: any failure reproduces it.
+    (exp(F), Outcome.FAILED, "KeyError", "boom", Verdict.REPRODUCED),
+    # The bug is gone where it should still show: the test passes.
+    (exp(F), Outcome.PASSED, None, None, Verdict.UNEXPECTED_PASS),
+    # Expected to pass, but failed / errored / was skipped.
+    (exp(P), Outcome.FAILED, "AssertionError", "x", Verdict.REGRESSION),
+    (exp(P), Outcome.ERROR, "RuntimeError", "fixture", Verdict.REGRESSION),
+    (exp(P), Outcome.SKIPPED, None, "no server", Verdict.REGRESSION),
+    # It failed, but with another exception type than the rule states.
+    (exp(F, raises="AssertionError"), Outcome.FAILED, "TypeError", "x", Verdict.WRONG_REASON),
+    # It failed with the right type but the message does not match.
+    (exp(F, raises="AssertionError", match="SSOT"), Outcome.FAILED, "AssertionError",
+     "something else", Verdict.WRONG_REASON),
+    # An error where a failure was expected is not the reproduction.
+    (exp(F), Outcome.ERROR, "ImportError", "x", Verdict.WRONG_REASON),
+    # A declared set of outcomes: either one is fine.
+    (exp(P, F), Outcome.PASSED, None, None, Verdict.FLAKY),
+    (exp(P, F), Outcome.FAILED, "AssertionError", "x", Verdict.FLAKY),
+    # ... but an outcome outside the set is judged as usual.
+    (exp(P, F), Outcome.ERROR, "OSError", "x", Verdict.REGRESSION),
+    # A crashed worker and a hung test are verdicts of their own, whatever was expected.
+    (exp(P), Outcome.CRASHED, None, None, Verdict.CRASHED),
+    (exp(F), Outcome.CRASHED, None, None, Verdict.CRASHED),
+    (exp(P), Outcome.TIMEOUT, None, None, Verdict.TIMEOUT),
+    # Expected error or skip seen as such.
+    (exp(E), Outcome.ERROR, "RuntimeError", "x", Verdict.AS_EXPECTED),
+    (exp(S), Outcome.SKIPPED, None, None, Verdict.AS_EXPECTED),
+]
+
+
+@pytest.mark.parametrize(("expectation", "outcome", "exc", "message", "verdict"), TABLE)
+def test_verdict_table(
+    expectation: Expectation, outcome: Outcome, exc: str | None, message: str | None,
+    verdict: Verdict,
+) -> None:
+    assert verdict_for(expectation, rec(outcome, exc, message))[0] is verdict
+
+
+def test_table_covers_every_verdict_from_a_record() -> None:
+    # MISSING and INCOMPLETE come from absent records; they are covered below.
+    seen = {row[-1] for row in TABLE}
+    assert seen == set(Verdict) - {Verdict.MISSING, Verdict.INCOMPLETE}
+
+
+@pytest.mark.parametrize(
+    ("expected", "seen", "match"),
+    [
+        ("AssertionError", "AssertionError", True),
+        ("AssertionError", "builtins.AssertionError", True),
+        ("errors.Violation", "Violation", True),
+        ("a.Violation", "b.Violation", False),
+        ("Error", "ValueError", False),
+        ("AssertionError", None, False),
+    ],
+)
+def test_exception_names_compare_by_class_name(expected: str, seen: str | None, match: bool) -> None:
+    assert exc_type_matches(expected, seen) is match
+
+
+# --------------------------------------------------------------------------- whole gate
+
+MATRIX = """\
+python: ["3.12", "3.13"]
+phases: {reproduction: suites/reproduction, golden_path: suites/golden_path}
+adapters:
+  deprecated: {object: "adapters.deprecated:adapter", features: []}
+  ssot: {object: "adapters.ssot:adapter", features: [ssot-engine]}
+envs: {unit: {features: [in-memory]}}
+expect:
+  default: pass
+  rules:
+    - phase: reproduction
+      unless: [ssot-engine]
+      outcome: fail
+      raises: AssertionError
+      match: "SSOT"
+"""
+
+
+@pytest.fixture
+def matrix(tmp_path: Path) -> Matrix:
+    for phase in ("reproduction", "golden_path"):
+        (tmp_path / "suites" / phase).mkdir(parents=True)
+    path = tmp_path / "matrix.yaml"
+    path.write_text(MATRIX, encoding="utf-8")
+    return load_matrix(path, import_adapters=False)
+
+
+def merged(records: list[Record], problems: tuple[str, ...] = (),
+           incomplete: frozenset[str] = frozenset()) -> Merged:
+    return Merged(
+        records={r.key: r for r in records},
+        problems=problems,
+        notes=(),
+        sources=("r.jsonl",),
+        digests={},
+        pythons=(),
+        incomplete_cells=incomplete,
+    )
+
+
+def full_run(matrix: Matrix) -> list[Record]:
+    """Every planned cell running two tests each, all behaving as the matrix expects."""
+    records = []
+    for cell in plan_cells(matrix):
+        for test in ("t.py::a", "t.py::b"):
+            if cell.phase == "reproduction" and cell.adapter == "deprecated":
+                records.append(Record(cell.id, test, Outcome.FAILED, exc_type="AssertionError",
+                                      message="SSOT VIOLATION"))
+            else:
+                records.append(Record(cell.id, test, Outcome.PASSED))
+    return records
+
+
+def test_a_clean_run_passes_with_reproductions(matrix: Matrix) -> None:
+    cells = plan_cells(matrix)
+    result = judge(matrix, cells, merged(full_run(matrix)), planned=[c.id for c in cells])
+    assert result.exit_code == ExitCode.OK
+    counts = {v: sum(j.verdict is v for j in result.judged) for v in Verdict}
+    assert counts[Verdict.REPRODUCED] == 4  # 2 tests x 2 pythons in reproduction/deprecated
+    assert counts[Verdict.AS_EXPECTED] == 12
+    assert len(result.judged) == 16
+    # report order: phase, adapter, env, python, test
+    assert [j.cell.id for j in result.judged[:3]] == [
+        "reproduction/deprecated/unit/py3.12",
+        "reproduction/deprecated/unit/py3.12",
+        "reproduction/deprecated/unit/py3.13",
+    ]
+
+
+def test_a_test_absent_from_one_cell_is_missing_and_fails(matrix: Matrix) -> None:
+    records = [r for r in full_run(matrix)
+               if not (r.cell == "golden_path/ssot/unit/py3.13" and r.test == "t.py::b")]
+    result = judge(matrix, plan_cells(matrix), merged(records))
+    missing = [j for j in result.judged if j.verdict is Verdict.MISSING]
+    assert [(j.cell.id, j.test, j.record) for j in missing] == [
+        ("golden_path/ssot/unit/py3.13", "t.py::b", None)
+    ]
+    assert result.exit_code == ExitCode.GATE_FAILED
+
+
+def test_a_cell_without_any_record_is_one_missing_star(matrix: Matrix) -> None:
+    records = [r for r in full_run(matrix) if r.cell != "reproduction/ssot/unit/py3.12"]
+    result = judge(matrix, plan_cells(matrix), merged(records))
+    missing = [j for j in result.judged if j.verdict is Verdict.MISSING]
+    assert [(j.cell.id, j.test) for j in missing] == [("reproduction/ssot/unit/py3.12", "*")]
+    summary = {s.cell.id: s for s in summarize(result)}["reproduction/ssot/unit/py3.12"]
+    assert summary.no_results
+    assert summary.text() == "no results"
+
+
+def test_gaps_in_cells_of_an_incomplete_file_are_incomplete_and_exit_3(matrix: Matrix) -> None:
+    cut = "golden_path/deprecated/unit/py3.12"
+    records = [r for r in full_run(matrix) if not (r.cell == cut and r.test == "t.py::b")]
+    problem = "r.jsonl:9: no footer"
+    result = judge(matrix, plan_cells(matrix), merged(records, (problem,), frozenset({cut})))
+    gaps = [(j.cell.id, j.test, j.verdict) for j in result.judged if j.record is None]
+    assert gaps == [(cut, "t.py::b", Verdict.INCOMPLETE)]
+    assert result.exit_code == ExitCode.INCOMPLETE
+    assert result.problems == (problem,)
+
+
+def test_results_for_unplanned_cells_are_a_problem(matrix: Matrix) -> None:
+    records = [*full_run(matrix), Record("reproduction/ghost/unit/py3.12", "t.py::a", Outcome.PASSED)]
+    cells = plan_cells(matrix)
+    result = judge(matrix, cells, merged(records), planned=[c.id for c in cells])
+    assert result.exit_code == ExitCode.INCOMPLETE
+    assert "reproduction/ghost/unit/py3.12" in result.problems[0]
+
+
+def test_fail_on_decides_which_unexpected_verdicts_fail(matrix: Matrix) -> None:
+    records = full_run(matrix)
+    records[0] = dataclasses.replace(records[0], outcome=Outcome.PASSED)  # unexpected pass
+    lenient = dataclasses.replace(
+        matrix, gates=dataclasses.replace(matrix.gates, fail_on=frozenset({Verdict.REGRESSION}))
+    )
+    assert judge(matrix, plan_cells(matrix), merged(records)).exit_code == ExitCode.GATE_FAILED
+    assert judge(lenient, plan_cells(lenient), merged(records)).exit_code == ExitCode.OK
+
+
+def test_a_failed_coverage_rule_fails_the_gate(matrix: Matrix) -> None:
+    verdict = CoverageVerdict(CoverageRule("legacy", ("x.py",), max_lines=0), False, "3 lines")
+    result = judge(matrix, plan_cells(matrix), merged(full_run(matrix)), coverage=[verdict])
+    assert result.exit_code == ExitCode.GATE_FAILED
+
+
+def test_selection_judges_only_the_selected_cells(matrix: Matrix) -> None:
+    cells = [c for c in plan_cells(matrix) if c.python == "3.12"]
+    result = judge(matrix, cells, merged(full_run(matrix)))
+    assert {j.cell.python for j in result.judged} == {"3.12"}
+    assert result.exit_code == ExitCode.OK
+
+
+def test_injected_expectations_are_used_per_test(matrix: Matrix) -> None:
+    asked: list[tuple[str, str]] = []
+
+    def expect_all_fail(m: Matrix, cell: Cell, test: str) -> tuple[Expectation, None]:
+        asked.append((cell.id, test))
+        return exp(F), None
+
+    result = judge(matrix, plan_cells(matrix), merged(full_run(matrix)),
+                   expectation_for=expect_all_fail)
+    assert {j.verdict for j in result.judged} == {Verdict.UNEXPECTED_PASS, Verdict.REPRODUCED}
+    # no rule names a test, so expect is asked once per cell, not once per (cell, test)
+    assert len(asked) == len(plan_cells(matrix))
