@@ -1,0 +1,87 @@
+"""Adapter sweeps: the states of a partial migration, named and ordered by rollout."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from migmatrix.model import AdapterSpec, ComponentSpec
+from migmatrix.sweep import expand_adapter, pairwise_rows, state_name
+
+
+def spec(
+    n: int, sweep: str | None = "chain", states: tuple[tuple[str, ...], ...] = ()
+) -> AdapterSpec:
+    comps = tuple(ComponentSpec(f"c{i}", (f"f{i}",)) for i in range(n))
+    return AdapterSpec("p", "m:a", ("base",), comps, sweep, states)
+
+
+def test_plain_adapter_is_one_state() -> None:
+    plain = AdapterSpec("ssot", "m:a", ("x", "y"))
+    assert expand_adapter(plain) == (("ssot", (), frozenset({"x", "y"})),)
+
+
+def test_chain_is_every_rollout_prefix_with_accumulated_features() -> None:
+    assert expand_adapter(spec(3)) == (
+        ("p[]", (), frozenset({"base"})),
+        ("p[c0]", ("c0",), frozenset({"base", "f0"})),
+        ("p[c0+c1]", ("c0", "c1"), frozenset({"base", "f0", "f1"})),
+        ("p[c0+c1+c2]", ("c0", "c1", "c2"), frozenset({"base", "f0", "f1", "f2"})),
+    )
+
+
+def test_all_is_every_subset_by_size_then_rollout_position() -> None:
+    names = [name for name, _, _ in expand_adapter(spec(3, "all"))]
+    assert names == [
+        "p[]",
+        "p[c0]",
+        "p[c1]",
+        "p[c2]",
+        "p[c0+c1]",
+        "p[c0+c2]",
+        "p[c1+c2]",
+        "p[c0+c1+c2]",
+    ]
+    assert len(expand_adapter(spec(6, "all"))) == 2**6
+
+
+def test_explicit_states_keep_declaration_order_and_name_in_rollout_order() -> None:
+    states = expand_adapter(spec(3, None, (("c2", "c0"), ())))
+    assert [(name, comps) for name, comps, _ in states] == [
+        ("p[c0+c2]", ("c0", "c2")),
+        ("p[]", ()),
+    ]
+
+
+@pytest.mark.parametrize("n", range(0, 11))
+def test_pairwise_covers_every_pair_of_settings(n: int) -> None:
+    rows = pairwise_rows(n)
+    assert all(len(row) == n for row in rows)
+    for i, j in itertools.combinations(range(n), 2):
+        seen = {(row[i], row[j]) for row in rows}
+        assert seen == {(False, False), (False, True), (True, False), (True, True)}, (i, j)
+    # Both ends of the migration are always states.
+    assert (False,) * n in rows
+    assert (True,) * n in rows
+    # A covering array, not the full product: it grows slowly with n.
+    assert len(rows) <= max(2, 2 + 2 * max(1, n).bit_length() + 2)
+    assert pairwise_rows(n) == rows  # deterministic
+
+
+def test_pairwise_is_small_for_a_typical_migration() -> None:
+    states = expand_adapter(spec(4, "pairwise"))
+    assert len(states) < 2**4
+    assert states[0][0] == "p[]"
+    assert states[-1][0] == "p[c0+c1+c2+c3]"
+    assert len({name for name, _, _ in states}) == len(states)
+
+
+def test_state_name_format() -> None:
+    assert state_name("partial", ("engine", "factory")) == "partial[engine+factory]"
+    assert state_name("partial", ()) == "partial[]"
+
+
+def test_unknown_sweep_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown sweep 'random'"):
+        expand_adapter(spec(2, "random"))
