@@ -30,11 +30,21 @@ TABLE = [
     # A pass where a pass was expected: the plain good case.
     (exp(P), Outcome.PASSED, None, None, Verdict.AS_EXPECTED),
     # The deprecated engine fails a reproduction test for the stated reason.
-    (exp(F, raises="AssertionError", match="SSOT VIOL"), Outcome.FAILED, "AssertionError",
-     "SSOT VIOLATION: shared state", Verdict.REPRODUCED),
+    (
+        exp(F, raises="AssertionError", match="SSOT VIOL"),
+        Outcome.FAILED,
+        "AssertionError",
+        "SSOT VIOLATION: shared state",
+        Verdict.REPRODUCED,
+    ),
     # Class names compare with or without their module.
-    (exp(F, raises="AssertionError"), Outcome.FAILED, "builtins.AssertionError", "x",
-     Verdict.REPRODUCED),
+    (
+        exp(F, raises="AssertionError"),
+        Outcome.FAILED,
+        "builtins.AssertionError",
+        "x",
+        Verdict.REPRODUCED,
+    ),
     # An expected failure without a stated reason: any failure reproduces it.
     (exp(F), Outcome.FAILED, "KeyError", "boom", Verdict.REPRODUCED),
     # The bug is gone where it should still show: the test passes.
@@ -46,8 +56,13 @@ TABLE = [
     # It failed, but with another exception type than the rule states.
     (exp(F, raises="AssertionError"), Outcome.FAILED, "TypeError", "x", Verdict.WRONG_REASON),
     # It failed with the right type but the message does not match.
-    (exp(F, raises="AssertionError", match="SSOT"), Outcome.FAILED, "AssertionError",
-     "something else", Verdict.WRONG_REASON),
+    (
+        exp(F, raises="AssertionError", match="SSOT"),
+        Outcome.FAILED,
+        "AssertionError",
+        "something else",
+        Verdict.WRONG_REASON,
+    ),
     # An error where a failure was expected is not the reproduction.
     (exp(F), Outcome.ERROR, "ImportError", "x", Verdict.WRONG_REASON),
     # A declared set of outcomes: either one is fine.
@@ -67,7 +82,10 @@ TABLE = [
 
 @pytest.mark.parametrize(("expectation", "outcome", "exc", "message", "verdict"), TABLE)
 def test_verdict_table(
-    expectation: Expectation, outcome: Outcome, exc: str | None, message: str | None,
+    expectation: Expectation,
+    outcome: Outcome,
+    exc: str | None,
+    message: str | None,
     verdict: Verdict,
 ) -> None:
     assert verdict_for(expectation, rec(outcome, exc, message))[0] is verdict
@@ -90,7 +108,9 @@ def test_table_covers_every_verdict_from_a_record() -> None:
         ("AssertionError", None, False),
     ],
 )
-def test_exception_names_compare_by_class_name(expected: str, seen: str | None, match: bool) -> None:
+def test_exception_names_compare_by_class_name(
+    expected: str, seen: str | None, match: bool
+) -> None:
     assert exc_type_matches(expected, seen) is match
 
 
@@ -123,8 +143,9 @@ def matrix(tmp_path: Path) -> Matrix:
     return load_matrix(path, import_adapters=False)
 
 
-def merged(records: list[Record], problems: tuple[str, ...] = (),
-           incomplete: frozenset[str] = frozenset()) -> Merged:
+def merged(
+    records: list[Record], problems: tuple[str, ...] = (), incomplete: frozenset[str] = frozenset()
+) -> Merged:
     return Merged(
         records={r.key: r for r in records},
         problems=problems,
@@ -142,8 +163,15 @@ def full_run(matrix: Matrix) -> list[Record]:
     for cell in plan_cells(matrix):
         for test in ("t.py::a", "t.py::b"):
             if cell.phase == "reproduction" and cell.adapter == "deprecated":
-                records.append(Record(cell.id, test, Outcome.FAILED, exc_type="AssertionError",
-                                      message="SSOT VIOLATION"))
+                records.append(
+                    Record(
+                        cell.id,
+                        test,
+                        Outcome.FAILED,
+                        exc_type="AssertionError",
+                        message="SSOT VIOLATION",
+                    )
+                )
             else:
                 records.append(Record(cell.id, test, Outcome.PASSED))
     return records
@@ -166,8 +194,11 @@ def test_a_clean_run_passes_with_reproductions(matrix: Matrix) -> None:
 
 
 def test_a_test_absent_from_one_cell_is_missing_and_fails(matrix: Matrix) -> None:
-    records = [r for r in full_run(matrix)
-               if not (r.cell == "golden_path/ssot/unit/py3.13" and r.test == "t.py::b")]
+    records = [
+        r
+        for r in full_run(matrix)
+        if not (r.cell == "golden_path/ssot/unit/py3.13" and r.test == "t.py::b")
+    ]
     result = judge(matrix, plan_cells(matrix), merged(records))
     missing = [j for j in result.judged if j.verdict is Verdict.MISSING]
     assert [(j.cell.id, j.test, j.record) for j in missing] == [
@@ -198,7 +229,10 @@ def test_gaps_in_cells_of_an_incomplete_file_are_incomplete_and_exit_3(matrix: M
 
 
 def test_results_for_unplanned_cells_are_a_problem(matrix: Matrix) -> None:
-    records = [*full_run(matrix), Record("reproduction/ghost/unit/py3.12", "t.py::a", Outcome.PASSED)]
+    records = [
+        *full_run(matrix),
+        Record("reproduction/ghost/unit/py3.12", "t.py::a", Outcome.PASSED),
+    ]
     cells = plan_cells(matrix)
     result = judge(matrix, cells, merged(records), planned=[c.id for c in cells])
     assert result.exit_code == ExitCode.INCOMPLETE
@@ -235,8 +269,9 @@ def test_injected_expectations_are_used_per_test(matrix: Matrix) -> None:
         asked.append((cell.id, test))
         return exp(F), None
 
-    result = judge(matrix, plan_cells(matrix), merged(full_run(matrix)),
-                   expectation_for=expect_all_fail)
+    result = judge(
+        matrix, plan_cells(matrix), merged(full_run(matrix)), expectation_for=expect_all_fail
+    )
     assert {j.verdict for j in result.judged} == {Verdict.UNEXPECTED_PASS, Verdict.REPRODUCED}
     # no rule names a test, so expect is asked once per cell, not once per (cell, test)
     assert len(asked) == len(plan_cells(matrix))
