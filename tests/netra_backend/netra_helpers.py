@@ -13,7 +13,13 @@ from netra_backend.app.services.user_execution_context import UserExecutionConte
 from netra_backend.app.websocket_core.bridge import AgentWebSocketBridge
 from netra_backend.app.websocket_core.manager import RecordingConnection, WebSocketConnectionManager
 
-FIVE_EVENTS = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
+FIVE_EVENTS = [
+    "agent_started",
+    "agent_thinking",
+    "tool_executing",
+    "tool_completed",
+    "agent_completed",
+]
 
 
 class GatedLLM(OfflineLLMClient):
@@ -89,4 +95,4 @@ def assert_golden_events(types: list[str], *, tools: bool) -> None:
         executing = [i for i, t in enumerate(types) if t == "tool_executing"]
         completed = [i for i, t in enumerate(types) if t == "tool_completed"]
         assert len(executing) == len(completed), types
-        assert all(e < c for e, c in zip(executing, completed)), types
+        assert all(e < c for e, c in zip(executing, completed, strict=False)), types

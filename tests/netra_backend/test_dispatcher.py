@@ -15,12 +15,13 @@ async def test_the_built_in_tools_run_by_name() -> None:
     status = await tools.execute("system_status", {}, user_id="user1")
     assert status["status"] == "healthy"
     found = await tools.execute("data_lookup", {"query": "q3 revenue"}, user_id="user1")
-    assert found["workspace"] == "user1" and found["count"] == len(found["records"]) >= 1
+    assert found["workspace"] == "user1"
+    assert found["count"] == len(found["records"]) >= 1
     assert found == await tools.execute("data_lookup", {"query": "q3 revenue"}, user_id="user1")
 
 
 async def test_unknown_tools_name_the_available_ones() -> None:
-    with pytest.raises(UnknownToolError, match="'nope'.*data_lookup, system_status"):
+    with pytest.raises(UnknownToolError, match=r"'nope'.*data_lookup, system_status"):
         await ToolDispatcher().execute("nope", {}, user_id="user1")
 
 

@@ -25,4 +25,5 @@ def test_result_response_reads_the_answer_or_nothing() -> None:
     ok = AgentExecutionResult(success=True, agent_name="a", data={"response": "hello"})
     failed = AgentExecutionResult(success=False, agent_name="a", error="boom")
     assert ok.response == "hello"
-    assert failed.response == "" and failed.execution_time == 0.0
+    assert failed.response == ""
+    assert failed.execution_time == 0.0

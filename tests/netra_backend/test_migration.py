@@ -57,7 +57,8 @@ def test_is_migrated_rejects_unknown_components() -> None:
 def test_all_states_are_the_sixteen_subsets() -> None:
     states = all_states()
     assert len(states) == len(set(states)) == 16
-    assert states[0] == MigrationState.deprecated() and states[-1] == MigrationState.ssot()
+    assert states[0] == MigrationState.deprecated()
+    assert states[-1] == MigrationState.ssot()
     assert MigrationState.of("engine", "emitter").features == {"ssot-engine", "user-emitter"}
 
 

@@ -31,7 +31,7 @@ def test_the_registry_holds_the_three_agents() -> None:
     registry = get_agent_registry()
     assert registry.names() == ["data_helper_agent", "supervisor_agent", "triage_agent"]
     assert "triage_agent" in registry
-    with pytest.raises(UnknownAgentError, match="'nobody'.*triage_agent"):
+    with pytest.raises(UnknownAgentError, match=r"'nobody'.*triage_agent"):
         registry.get("nobody")
 
 
@@ -44,7 +44,9 @@ def test_the_registry_holds_the_three_agents() -> None:
         ("data_helper_agent", "Find my records", ["data_lookup"]),
     ],
 )
-async def test_agents_think_use_their_tools_and_answer(agent: str, text: str, tools: list[str]) -> None:
+async def test_agents_think_use_their_tools_and_answer(
+    agent: str, text: str, tools: list[str]
+) -> None:
     runtime = _Runtime()
     answer = await get_agent_registry().get(agent).run(_request(text), runtime)
     assert runtime.log[0][0] == "think"
@@ -53,9 +55,14 @@ async def test_agents_think_use_their_tools_and_answer(agent: str, text: str, to
 
 
 async def test_history_from_the_chat_service_reaches_the_answer() -> None:
-    history = [{"role": "user", "content": "Will it rain?"}, {"role": "assistant", "content": "..."}]
-    answer = await get_agent_registry().get("triage_agent").run(
-        _request("And tomorrow?", history=history), _Runtime()
+    history = [
+        {"role": "user", "content": "Will it rain?"},
+        {"role": "assistant", "content": "..."},
+    ]
+    answer = (
+        await get_agent_registry()
+        .get("triage_agent")
+        .run(_request("And tomorrow?", history=history), _Runtime())
     )
     assert "Continuing our conversation about weather" in answer.response
 

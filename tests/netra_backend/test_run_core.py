@@ -69,11 +69,16 @@ async def _two_users_same_question(state: MigrationState, kind: str) -> tuple[Wo
         contexts = [world.user(1), world.user(2)]
         engines = [await _engine(world, kind, ctx) for ctx in contexts]
         requests = [
-            agent_request(ctx, "supervisor_agent", "Analyze the system status", marker=f"test_data_{ctx.user_id}")
+            agent_request(
+                ctx,
+                "supervisor_agent",
+                "Analyze the system status",
+                marker=f"test_data_{ctx.user_id}",
+            )
             for ctx in contexts
         ]
         results = await asyncio.gather(
-            *(e.execute_agent(r, c) for e, r, c in zip(engines, requests, contexts))
+            *(e.execute_agent(r, c) for e, r, c in zip(engines, requests, contexts, strict=False))
         )
     return world, list(results)
 
@@ -84,14 +89,16 @@ async def test_two_concurrent_users_show_exactly_the_deprecated_bugs(
     state: MigrationState, kind: str
 ) -> None:
     world, (first, second) = await _two_users_same_question(state, kind)
-    assert first.success and second.success
+    assert first.success
+    assert second.success
 
     # state: the (agent, input) cache hands user2 the answer computed for user1.
     data_leaked = "test_data_user1" in str(second) or "'user1'" in str(second.data)
     assert data_leaked == (not state.is_migrated("state"))
     assert "test_data_user2" not in str(first)
     if state.is_migrated("state"):
-        assert "test_data_user2" in str(second) and second.data["user_id"] == "user2"
+        assert "test_data_user2" in str(second)
+        assert second.data["user_id"] == "user2"
 
     # emitter: the process-wide current run sends user1's events to user2.
     misrouted = any(m["run_id"] != "run1" for m in world.events("user1")) or any(
@@ -140,9 +147,11 @@ async def test_switching_state_with_runs_in_flight_loses_nothing(
         engines = [await _engine(world, kind, ctx) for ctx in contexts]
         tasks = [
             asyncio.ensure_future(
-                e.execute_agent(agent_request(c, "supervisor_agent", f"system status for {c.user_id}"))
+                e.execute_agent(
+                    agent_request(c, "supervisor_agent", f"system status for {c.user_id}")
+                )
             )
-            for e, c in zip(engines, contexts)
+            for e, c in zip(engines, contexts, strict=False)
         ]
         while llm.waiting < 2:  # both runs are inside the agent, mid-flight
             await asyncio.sleep(0)
@@ -154,7 +163,7 @@ async def test_switching_state_with_runs_in_flight_loses_nothing(
         results = await asyncio.gather(*tasks)
         stats = [await e.get_execution_stats() for e in engines]
 
-    for ctx, result in zip(contexts, results):
+    for ctx, result in zip(contexts, results, strict=False):
         assert result.success, result.error
         assert ctx.user_id in result.data["response"], "each user's own question is answered"
         assert result.metadata["migration"] == after, "the run finished under the new state"

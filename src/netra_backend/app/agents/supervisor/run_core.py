@@ -228,6 +228,19 @@ def _failed(ctx: AgentExecutionContext, error: str, started: float) -> AgentExec
     )
 
 
+def _record(
+    book: RunBook, ctx: AgentExecutionContext, result: AgentExecutionResult, label: str
+) -> None:
+    entry = {
+        "run_id": ctx.run_id,
+        "user_id": ctx.user_id,
+        "agent_name": ctx.agent_name,
+        "success": result.success,
+        "engine": label,
+    }
+    book.record(entry, success=result.success, execution_time=result.execution_time)
+
+
 async def execute_run(
     ctx: AgentExecutionContext,
     *,
@@ -246,7 +259,9 @@ async def execute_run(
                 f"unknown agent {ctx.agent_name!r}; registered agents: {', '.join(factory.names())}"
             )
         )
-        return _failed(ctx, error, started)
+        result = _failed(ctx, error, started)
+        _record(book_in_effect(own_book), ctx, result, engine_label)
+        return result
 
     events = RunEvents(ctx, own_sink, legacy_target)
     events.begin()
@@ -279,17 +294,7 @@ async def execute_run(
         summary = {"success": result.success, "response": result.response, "error": result.error}
         await checkpoint()
         await events.completed(summary, result.execution_time * 1000.0)
-        book_in_effect(own_book).record(
-            {
-                "run_id": ctx.run_id,
-                "user_id": ctx.user_id,
-                "agent_name": ctx.agent_name,
-                "success": result.success,
-                "engine": engine_label,
-            },
-            success=result.success,
-            execution_time=result.execution_time,
-        )
+        _record(book_in_effect(own_book), ctx, result, engine_label)
         return result
     finally:
         events.end()
