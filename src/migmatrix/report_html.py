@@ -337,6 +337,8 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
             vcls = _verdict_class(v, result.fail_on)
             out.append(f'<tr class="{vcls}"><td><span class="mark">{_MARK[vcls]}</span> '
                        f'{v.value}</td><td class="n">{counts[v]:,}</td></tr>\n')
+    if not result.judged:
+        out.append('<tr><td colspan="2" class="empty">no results</td></tr>\n')
     out.append("</tbody>\n</table>\n")
 
     if result.problems:

@@ -273,3 +273,13 @@ def test_thirty_thousand_results_cost_a_few_bytes_each() -> None:
     assert size < 30_000 * 35, f"{size} bytes"
     assert len(decode(page)) == 30_000
     assert elapsed < 10  # generous: about 0.15 s here; catches an accidental quadratic step
+
+
+def test_a_gate_without_results_still_renders_its_problems() -> None:
+    result = make_result([], exit_code=3, problems=("no results files in results/",),
+                         phases=("p",), adapters=("a",), envs=("e",), pythons=("3.12",))
+    page = render_html(result)
+    assert decode(page) == []
+    assert "no results files in results/" in page
+    assert '<td colspan="2" class="empty">no results</td>' in page
+    assert json.loads(blob_of(page))["axes"]["phase"] == ["p"]
