@@ -1,0 +1,59 @@
+"""netra_backend.server.users: accounts in SQLite, created by command or bootstrap."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from netra_backend.server.users import UserError, UserStore, parse_bootstrap
+
+
+def test_create_and_authenticate(tmp_path: Path) -> None:
+    store = UserStore(str(tmp_path / "u.db"))
+    user_id = store.create_user("alice", "pw-alice")
+    assert user_id.startswith("usr_")
+    assert store.authenticate("alice", "pw-alice") == user_id
+    assert store.authenticate("alice", "pw-bob") is None
+    assert store.authenticate("nobody", "pw-alice") is None
+    assert store.username(user_id) == "alice"
+    assert store.user_id("alice") == user_id
+    # Only a hash is stored.
+    rows = sqlite3.connect(tmp_path / "u.db").execute("SELECT * FROM server_users").fetchall()
+    assert "pw-alice" not in repr(rows)
+
+
+def test_duplicates_and_bad_names_are_refused(tmp_path: Path) -> None:
+    store = UserStore(str(tmp_path / "u.db"))
+    store.create_user("alice", "pw")
+    with pytest.raises(UserError, match="'alice' already exists"):
+        store.create_user("alice", "other")
+    with pytest.raises(UserError, match="not allowed"):
+        store.create_user("al ice", "pw")
+    with pytest.raises(UserError, match="1-1024 characters"):
+        store.create_user("bob", "")
+
+
+def test_bootstrap_creates_missing_users_only(tmp_path: Path) -> None:
+    store = UserStore(str(tmp_path / "u.db"))
+    assert store.bootstrap("alice:pw1, bob:pw:with:colons,") == ["alice", "bob"]
+    assert store.authenticate("bob", "pw:with:colons") is not None
+    # A restart with a changed password does not reset an existing user.
+    assert store.bootstrap("alice:changed,carol:pw3") == ["carol"]
+    assert store.authenticate("alice", "pw1") is not None
+    assert store.authenticate("alice", "changed") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [("alice", "has no ':password'"), ("alice:", "1-1024 characters"), ("a b:pw", "not allowed")],
+)
+def test_bad_bootstrap_specs(text: str, error: str) -> None:
+    with pytest.raises(UserError, match=error):
+        parse_bootstrap(text)
+
+
+def test_empty_bootstrap_is_nothing() -> None:
+    assert parse_bootstrap("") == []
+    assert parse_bootstrap(" , ") == []
