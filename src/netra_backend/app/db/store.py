@@ -231,7 +231,7 @@ class ChatStore:
         if thread_id is not None:
             sql += " AND thread_id = ?"
             params = (user_id, thread_id)
-        return [dict(r) for r in self._read(sql + " ORDER BY created_at, run_id", params)]
+        return [dict(r) for r in self._read(sql + " ORDER BY rowid", params)]
 
     def record_event(self, run_id: str, user_id: str, event: dict[str, Any]) -> None:
         """Keep one delivered event (the whole message, as JSON) under the user's run."""
