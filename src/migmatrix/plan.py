@@ -18,11 +18,9 @@ import re
 from migmatrix.model import Cell, CellFilter, Matrix
 from migmatrix.sweep import expand_adapter
 
-GLOB_CHARS = frozenset("*?")
-
 
 def is_glob(text: str) -> bool:
-    return any(ch in GLOB_CHARS for ch in text)
+    return "*" in text or "?" in text
 
 
 @functools.lru_cache(maxsize=4096)
