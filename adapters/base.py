@@ -181,6 +181,7 @@ class SystemUnderTest:
         self.inboxes: list[Inbox] = []
         self._relay = LoopbackRelay(self.manager) if LOOPBACK_FEATURE in self.features else None
         self._users = itertools.count(1)
+        self._reopened: list[Any] = []
 
     # ------------------------------------------------------------------ state
 
@@ -286,7 +287,9 @@ class SystemUnderTest:
             return self.store
         from netra_backend.app.db.store import ChatStore
 
-        return ChatStore(self.store_path)
+        store = ChatStore(self.store_path)
+        self._reopened.append(store)
+        return store
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -295,9 +298,8 @@ class SystemUnderTest:
             await self._relay.aclose()
 
     def close(self) -> None:
-        close = getattr(self.store, "close", None)
-        if callable(close):
-            close()
+        for store in [*self._reopened, self.store]:
+            store.close()
         if self.store_path != ":memory:":
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with contextlib.suppress(FileNotFoundError):
