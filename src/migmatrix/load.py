@@ -498,7 +498,11 @@ class _Builder:
                 seen_states[key] = i
                 states.append(tuple(state))
             if components and not sweep and not states:
-                sweep = "chain"
+                msg = (
+                    "components need `sweep: chain` (the rollout order), `pairwise`, `all`, "
+                    "or explicit `states: [[...], ...]` to say which states become cells"
+                )
+                raise self.fail(msg, (*base, "components"), at_key=True)
             out.append(
                 AdapterSpec(
                     name=name,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from migmatrix.model import AdapterSpec
+from migmatrix.model import AdapterSpec, ComponentSpec
 
 AdapterState = tuple[str, tuple[str, ...], frozenset[str]]
 
@@ -27,6 +27,12 @@ SWEEPS = ("chain", "pairwise", "all")
 def state_name(base: str, components: Sequence[str]) -> str:
     """The display name of a swept state: `base[c1+c2]`, components in rollout order."""
     return f"{base}[{'+'.join(components)}]"
+
+
+def state_names(base: str, components: Sequence[str], sweep: str) -> tuple[str, ...]:
+    """The state names a sweep gives, from names alone (for tools that read raw YAML)."""
+    spec = AdapterSpec(base, "", (), tuple(ComponentSpec(c) for c in components), sweep)
+    return tuple(name for name, _, _ in expand_adapter(spec))
 
 
 def expand_adapter(spec: AdapterSpec) -> tuple[AdapterState, ...]:

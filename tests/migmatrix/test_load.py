@@ -425,6 +425,13 @@ BAD = [
         "`sweep` needs `components`",
     ),
     (
+        "components-without-sweep",
+        sub("    sweep: chain\n", ""),
+        "9:5",
+        "adapters.partial.components",
+        "components need `sweep: chain`",
+    ),
+    (
         "duplicate-coverage-rule",
         (
             "",

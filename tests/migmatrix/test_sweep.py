@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from migmatrix.model import AdapterSpec, ComponentSpec
-from migmatrix.sweep import expand_adapter, pairwise_rows, state_name
+from migmatrix.sweep import expand_adapter, pairwise_rows, state_name, state_names
 
 
 def spec(
@@ -85,3 +85,9 @@ def test_state_name_format() -> None:
 def test_unknown_sweep_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown sweep 'random'"):
         expand_adapter(spec(2, "random"))
+
+
+def test_state_names_from_raw_names_match_the_full_expansion() -> None:
+    for sweep in ("chain", "pairwise", "all"):
+        full = tuple(name for name, _, _ in expand_adapter(spec(3, sweep)))
+        assert state_names("p", ["c0", "c1", "c2"], sweep) == full
