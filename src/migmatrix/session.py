@@ -325,7 +325,7 @@ def prepare_controller(run: MatrixRun, config: Any, running: list[Any]) -> None:
 
     run.workdir = tempfile.mkdtemp(prefix=f"migmatrix-{run.run_id}-")
     if run.shard is not None:
-        run.durations = read_durations(run.results_dir)
+        run.durations = read_durations(run.results_dir, skip_shards_of=run.shard[1])
     if getattr(config.option, "collectonly", False):
         return
     from migmatrix import service
@@ -359,8 +359,15 @@ def release_controller(run: MatrixRun, running: list[Any]) -> None:
         shutil.rmtree(run.workdir, ignore_errors=True)
 
 
-def read_durations(folder: Path) -> dict[str, float]:
-    """"cell::test" -> seconds, from the results files already in `folder` (damage ignored)."""
+def read_durations(folder: Path, skip_shards_of: int | None = None) -> dict[str, float]:
+    """"cell::test" -> seconds, from the results files already in `folder` (damage ignored).
+
+    Every shard of a partition must balance with the same durations, or the
+    shards overlap and leave gaps. Files written by shards of the same total
+    (`skip_shards_of`) are ignored: they appear in the folder one by one as the
+    sibling shards finish, so shards run one after another would read different
+    durations. Unsharded runs and other partitions are stable inputs.
+    """
     from migmatrix.errors import ResultsError
     from migmatrix.results import read_results
 
@@ -371,6 +378,9 @@ def read_durations(folder: Path) -> dict[str, float]:
         try:
             found = read_results(path)
         except ResultsError:
+            continue
+        shard = found.header.shard
+        if skip_shards_of is not None and shard and shard.endswith(f"/{skip_shards_of}"):
             continue
         for record in found.records:
             key = f"{record.cell}::{record.test}"

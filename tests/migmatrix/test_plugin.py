@@ -1,0 +1,358 @@
+"""The pytest plugin, driven black-box with pytester on small synthetic matrices.
+
+Every scenario runs under `-p no:xdist` (in-process: fast) and `-n 2` (real
+worker processes), except the crash, which kills the process it runs in and so
+exists only with workers. The synthetic matrix has two phases, a swept adapter
+(cell ids with brackets), an excluded combination and a Python version that is
+not the running one, so parametrization, test ids and selection are all exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migmatrix.results import read_results
+
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+OTHER_PY = "3.9" if PY != "3.9" else "3.8"
+MODES = {"serial": ["-p", "no:xdist"], "xdist": ["-n", "2"]}
+
+MATRIX = f"""
+python: ["{PY}", "{OTHER_PY}"]
+timeout: 1
+phases:
+  alpha: suites/alpha
+  beta: suites/beta
+adapters:
+  old: {{object: "adapters.old:adapter", features: []}}
+  partial:
+    object: "adapters.partial:adapter"
+    components:
+      - {{name: engine, features: [fixed]}}
+    sweep: chain
+  new: {{object: "adapters.new:adapter", features: [fixed]}}
+envs:
+  unit: {{features: [mem]}}
+  integ: {{features: [db]}}
+exclude:
+  - {{phase: beta, env: integ}}
+expect:
+  default: pass
+  rules:
+    - {{phase: alpha, test: "test_a.py::test_bug", unless: [fixed], outcome: fail,
+        raises: AssertionError, bug: "#1"}}
+    - {{phase: alpha, test: "test_a.py::test_wrong_reason", unless: [fixed], outcome: fail,
+        raises: AssertionError}}
+    - {{phase: alpha, test: "test_a.py::test_skipped", adapter: old, outcome: skip}}
+    - {{phase: alpha, test: "test_a.py::test_flaky", outcome: [pass, fail]}}
+"""
+
+SUITE_A = """
+import json, os, pathlib
+import pytest
+
+def test_plain():
+    pass
+
+def test_bug(cell):
+    assert "fixed" in cell.features, "SSOT VIOLATION"
+
+def test_wrong_reason(cell):
+    if "fixed" not in cell.features:
+        raise ValueError("not the reason the matrix names")
+
+def test_skipped(cell):
+    pass
+
+def test_flaky(cell):
+    assert cell.adapter != "old"
+
+@pytest.mark.parametrize("x", ["a", "b"])
+def test_param(cell, x):
+    pass
+
+class TestK:
+    def test_m(self, cell):
+        if not os.environ.get("ATTRS_DIR"):
+            return
+        out = pathlib.Path(os.environ["ATTRS_DIR"]) / (cell.id.replace("/", "_") + ".json")
+        out.write_text(json.dumps({
+            "id": cell.id, "phase": cell.phase, "adapter": cell.adapter,
+            "adapter_base": cell.adapter_base, "env": cell.env, "python": cell.python,
+            "components": list(cell.components), "features": sorted(cell.features),
+            "adapter_object": cell.adapter_object, "service_url": cell.service_url,
+            "workdir_exists": cell.workdir is not None and os.path.isdir(cell.workdir),
+        }))
+"""
+
+BROKEN = "import a_module_that_does_not_exist\n"
+
+SUITE_B = """
+import time
+
+def test_b(cell):
+    assert cell.phase == "beta"
+
+def test_hang(cell):
+    if cell.adapter == "new":
+        time.sleep(30)
+"""
+
+
+def write_matrix(pytester: pytest.Pytester, matrix: str = MATRIX, **suites: str) -> Path:
+    """A matrix folder in pytester's directory: matrix.yaml, adapters, suite files."""
+    (pytester.path / "matrix.yaml").write_text(matrix)
+    adapters = pytester.mkpydir("adapters")
+    for name in ("old", "partial", "new"):
+        (adapters / f"{name}.py").write_text(f"adapter = {name!r}\n")
+    files = {"alpha/test_a.py": SUITE_A, "beta/test_b.py": SUITE_B, **suites}
+    for rel, text in files.items():
+        path = pytester.path / "suites" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return pytester.path / "matrix.yaml"
+
+
+def run(pytester: pytest.Pytester, mode: str, *args: str) -> pytest.RunResult:
+    argv = ["--matrix", "matrix.yaml", "-p", "no:cacheprovider", *MODES[mode], *args]
+    if mode == "serial":
+        return pytester.runpytest_inprocess(*argv)
+    return pytester.runpytest_subprocess(*argv)
+
+
+def records_of(path: Path) -> dict[tuple[str, str], Any]:
+    found = read_results(path)
+    assert found.complete, found.problems
+    return {r.key: r for r in found.records}
+
+
+def comparable(records: dict[tuple[str, str], Any]) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """Records without what legitimately differs between runs: timing and worker."""
+    return {k: (r.outcome, r.exc_type, r.message, r.nodeid) for k, r in records.items()}
+
+
+
+def cells_of(records: dict[tuple[str, str], Any]) -> set[str]:
+    return {cell for cell, _ in records}
+
+
+ALPHA_CELLS = {
+    f"alpha/{adapter}/{env}/py{PY}"
+    for adapter in ("old", "partial[]", "partial[engine]", "new")
+    for env in ("unit", "integ")
+}
+BETA_CELLS = {
+    f"beta/{adapter}/unit/py{PY}" for adapter in ("old", "partial[]", "partial[engine]", "new")
+}
+ALPHA_TESTS = {
+    "test_a.py::test_plain",
+    "test_a.py::test_bug",
+    "test_a.py::test_wrong_reason",
+    "test_a.py::test_skipped",
+    "test_a.py::test_flaky",
+    "test_a.py::test_param[a]",
+    "test_a.py::test_param[b]",
+    "test_a.py::TestK::test_m",
+}
+BETA_TESTS = {"test_b.py::test_b", "test_b.py::test_hang", "test_broken.py"}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_matrix_run_records_every_cell_and_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    write_matrix(pytester, **{"beta/test_broken.py": BROKEN})
+    attrs = pytester.mkdir("attrs")
+    monkeypatch.setenv("ATTRS_DIR", str(attrs))
+    result = run(pytester, mode)
+    records = records_of(pytester.path / "results" / f"py{PY}.jsonl")
+
+    # Parametrization: every test of a phase over exactly that phase's cells of this
+    # interpreter (the other Python and the excluded beta/integ cells are absent),
+    # including tests that never ask for `cell`; the collection error of a file
+    # becomes one error record per cell of its phase.
+    assert set(records) == {(c, t) for c in ALPHA_CELLS for t in ALPHA_TESTS} | {
+        (c, t) for c in BETA_CELLS for t in BETA_TESTS
+    }
+    for (cell, test), record in records.items():
+        if test != "test_broken.py":
+            assert record.nodeid.endswith(f"[{cell}]") or record.nodeid.endswith(f"-{cell}]")
+    assert records[("alpha/new/unit/py" + PY, "test_a.py::test_param[a]")].nodeid == (
+        f"suites/alpha/test_a.py::test_param[a-alpha/new/unit/py{PY}]"
+    )
+
+    # Raw outcomes, whatever pytest's xfail wrapping made of them.
+    old, new = f"alpha/old/unit/py{PY}", f"alpha/new/unit/py{PY}"
+    fixed_partial = f"alpha/partial[engine]/integ/py{PY}"
+    bug = records[(old, "test_a.py::test_bug")]
+    assert (bug.outcome.value, bug.exc_type) == ("failed", "AssertionError")
+    assert "SSOT VIOLATION" in bug.message
+    assert records[(new, "test_a.py::test_bug")].outcome.value == "passed"
+    assert records[(fixed_partial, "test_a.py::test_bug")].outcome.value == "passed"
+    wrong = records[(old, "test_a.py::test_wrong_reason")]
+    assert (wrong.outcome.value, wrong.exc_type) == ("failed", "ValueError")
+    assert records[(old, "test_a.py::test_skipped")].outcome.value == "skipped"
+    assert records[(new, "test_a.py::test_skipped")].outcome.value == "passed"
+    assert records[(old, "test_a.py::test_flaky")].outcome.value == "failed"
+    hang = records[(f"beta/new/unit/py{PY}", "test_b.py::test_hang")]
+    assert hang.outcome.value == "timeout"
+    assert hang.exc_type == "migmatrix.timeouts.TimeLimitExceeded"
+    assert records[(f"beta/old/unit/py{PY}", "test_b.py::test_hang")].outcome.value == "passed"
+    broken = records[(f"beta/old/unit/py{PY}", "test_broken.py")]
+    assert broken.outcome.value == "error"
+    assert "a_module_that_does_not_exist" in broken.message
+
+    # pytest's own summary agrees with the expectations: expected failures are
+    # strict xfails (test_bug in old and partial[] x 2 envs), flaky ones non-strict
+    # (test_flaky fails in old, passes elsewhere), the wrong exception is a plain
+    # failure, the hang a failure, the broken file one collection error.
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("xfailed") == 4 + 2
+    assert outcomes.get("xpassed") == 6
+    assert outcomes.get("failed") == 4 + 1
+    assert outcomes.get("skipped") == 2  # test_skipped in old x 2 envs
+    assert outcomes.get("errors") == 1
+    assert outcomes.get("passed") == len(records) - 6 - 6 - 5 - 2 - len(BETA_CELLS)
+
+    # The `cell` fixture's attributes, seen from inside the tests (and workers).
+    seen = {p.stem: json.loads(p.read_text()) for p in attrs.iterdir()}
+    assert len(seen) == len(ALPHA_CELLS)
+    swept = seen[f"alpha_partial[engine]_integ_py{PY}"]
+    assert swept == {
+        "id": f"alpha/partial[engine]/integ/py{PY}",
+        "phase": "alpha",
+        "adapter": "partial[engine]",
+        "adapter_base": "partial",
+        "env": "integ",
+        "python": PY,
+        "components": ["engine"],
+        "features": ["db", "fixed"],
+        "adapter_object": "partial",
+        "service_url": None,
+        "workdir_exists": True,
+    }
+
+    # The file: header, one line per record, footer with the count.
+    lines = (pytester.path / "results" / f"py{PY}.jsonl").read_text().splitlines()
+    header, footer = json.loads(lines[0]), json.loads(lines[-1])
+    assert header["kind"] == "header"
+    assert header["schema"] == "migmatrix-results/1"
+    assert (header["python"], header["selection"], header["shard"]) == (PY, None, None)
+    assert len(header["matrix_digest"]) >= 16
+    assert header["run_id"]
+    assert footer == {"kind": "footer", "records": len(records), "finished": footer["finished"]}
+    workers = {r.worker for r in records.values() if r.nodeid}
+    assert workers == ({None} if mode == "serial" else {"gw0", "gw1"})
+    assert [p.name for p in (pytester.path / "results").iterdir()] == [f"py{PY}.jsonl"]
+
+
+def test_serial_and_distributed_runs_give_the_same_records(pytester: pytest.Pytester) -> None:
+    write_matrix(pytester, **{"beta/test_broken.py": BROKEN})
+    results = {}
+    for mode in ("serial", "xdist"):
+        run(pytester, mode, "--run-id", mode, "--matrix-timeout", "0.5")
+        results[mode] = comparable(records_of(pytester.path / "results" / f"{mode}.jsonl"))
+    assert results["serial"] == results["xdist"]
+    assert len(results["serial"]) == len(ALPHA_CELLS) * len(ALPHA_TESTS) + len(BETA_CELLS) * 3
+
+
+CRASH_SUITE = """
+import os
+
+def test_before(cell):
+    pass
+
+def test_crash(cell):
+    if cell.adapter == "old":
+        os._exit(3)
+
+def test_after(cell):
+    pass
+"""
+
+
+def test_a_worker_killed_mid_test_is_a_crashed_record_and_nothing_else_is_lost(
+    pytester: pytest.Pytester,
+) -> None:
+    write_matrix(pytester, **{"beta/test_b.py": CRASH_SUITE})
+    result = run(pytester, "xdist", "--cells", "beta")
+    records = records_of(pytester.path / "results" / f"py{PY}.jsonl")
+    assert set(records) == {
+        (c, f"test_b.py::{t}")
+        for c in BETA_CELLS
+        for t in ("test_before", "test_crash", "test_after")
+    }
+    crashed = {k for k, r in records.items() if r.outcome.value == "crashed"}
+    assert crashed == {(f"beta/old/unit/py{PY}", "test_b.py::test_crash")}
+    assert "crashed" in records[next(iter(crashed))].message
+    assert {r.outcome.value for k, r in records.items() if k not in crashed} == {"passed"}
+    result.stdout.fnmatch_lines(["*replacing crashed worker*"])
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_shards_are_disjoint_and_together_the_whole_run(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    write_matrix(pytester, **{"beta/test_broken.py": BROKEN})
+    run(pytester, "serial", "--run-id", "whole", "--matrix-timeout", "0.2", "--cells", "not integ")
+    whole = records_of(pytester.path / "results" / "whole.jsonl")
+    shards = []
+    for index in (1, 2, 3):
+        # Later shards are balanced by the durations the earlier files in results/ hold.
+        args = ["--shard", f"{index}/3", "--matrix-timeout", "0.2", "--cells", "not integ"]
+        run(pytester, mode if index == 2 else "serial", *args)
+        path = pytester.path / "results" / f"py{PY}-shard-{index}-of-3.jsonl"
+        assert json.loads(path.read_text().splitlines()[0])["shard"] == f"{index}/3"
+        shards.append(records_of(path))
+    assert all(shards), "every shard got some of the work"
+    keys = [k for shard in shards for k in shard]
+    assert len(keys) == len(set(keys)) == len(whole)
+    assert set(keys) == set(whole)
+    merged = {k: r for shard in shards for k, r in shard.items()}
+    assert comparable(merged) == comparable(whole)
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_selection_and_explicit_paths(pytester: pytest.Pytester, mode: str) -> None:
+    write_matrix(pytester)
+    run(pytester, mode, "--cells", "new and unit", "suites/alpha", "--run-id", "sel")
+    records = records_of(pytester.path / "results" / "sel.jsonl")
+    assert cells_of(records) == {f"alpha/new/unit/py{PY}"}
+    assert {t for _, t in records} == ALPHA_TESTS
+    header = json.loads((pytester.path / "results" / "sel.jsonl").read_text().splitlines()[0])
+    assert header["selection"] == "new and unit"
+
+
+def test_without_matrix_the_plugin_does_nothing(pytester: pytest.Pytester) -> None:
+    write_matrix(pytester)
+    result = pytester.runpytest_inprocess("suites/beta", "-p", "no:cacheprovider")
+    # No parametrization (so `cell` is just an unknown-to-the-suite fixture erroring
+    # at setup) and no results folder.
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*fixture 'cell' not found*"])
+    assert not (pytester.path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        # a broken file: the loader's message, as a usage error, no traceback
+        ("python: [\"3.12\"]\nphases: {}\nbogus: 1\n", "*matrix.yaml*"),
+        # no cell for this interpreter
+        (MATRIX.replace(f'["{PY}", "{OTHER_PY}"]', f'["{OTHER_PY}"]'), f"*Python {PY}*"),
+    ],
+    ids=["invalid-file", "no-cell-for-this-python"],
+)
+def test_a_bad_matrix_is_a_usage_error(
+    pytester: pytest.Pytester, matrix: str, message: str
+) -> None:
+    write_matrix(pytester, matrix)
+    result = pytester.runpytest_subprocess("--matrix", "matrix.yaml", "-p", "no:xdist")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert "Traceback" not in result.stderr.str()
