@@ -174,6 +174,16 @@ class _Expectations:
             self._named[test] = named
         return named
 
+    def named(self, tests: Iterable[str]) -> frozenset[str]:
+        """The tests some rule's `test` glob selects: they get their own answer."""
+        if not self._test_globs:
+            return frozenset()
+        return frozenset(test for test in tests if self._is_named(test))
+
+    def ask(self, cell: Cell, test: str) -> Expectation:
+        """Ask `expect` directly (the caller shares answers between unnamed tests)."""
+        return self._ask_once(cell, test)
+
     def get(self, cell: Cell, test: str) -> Expectation:
         if self._test_globs and self._is_named(test):
             return self._ask_once(cell, test)
@@ -249,30 +259,48 @@ def judge(
     judged: list[Judged] = []
     add = judged.append
     incomplete_cells = merged.incomplete_cells
+    as_expected = Verdict.AS_EXPECTED
+    passed = Outcome.PASSED
+    pass_only_of: dict[int, bool] = {}
+    named_of_phase = {phase: expectations.named(tests) for phase, tests in sorted_tests.items()}
     for cell in sorted(set(cells), key=order):
-        recorded = by_cell.get(cell.id)
-        gap = Verdict.INCOMPLETE if cell.id in incomplete_cells else Verdict.MISSING
+        cell_id = cell.id
+        recorded = by_cell.get(cell_id)
+        gap = Verdict.INCOMPLETE if cell_id in incomplete_cells else Verdict.MISSING
         if not recorded:
             expectation = expectations.get(cell, ALL_TESTS)
             add(_new_judged(cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
             continue
-        as_expected = Verdict.AS_EXPECTED
+        named = named_of_phase.get(cell.phase, frozenset())
+        common: Expectation | None = None
         for test in sorted_tests.get(cell.phase, ()):
-            expectation = expectations.get(cell, test)
+            if test in named:
+                expectation = expectations.ask(cell, test)
+            else:
+                if common is None:
+                    common = expectations.ask(cell, test)
+                expectation = common
             found = recorded.get(test)
             if found is None:
                 add(_new_judged(cell, test, expectation, None, gap, "no result for this test"))
                 continue
-            record = found
-            # The common case first: a single expected pass seen passing.
-            if record.outcome is Outcome.PASSED and expectation.outcomes == _PASS_ONLY:
-                add(_new_judged(cell, test, expectation, record, as_expected, ""))
-                continue
-            verdict, detail = verdict_for(expectation, record)
-            add(_new_judged(cell, test, expectation, record, verdict, detail))
+            # The common case first: a single expected pass seen passing. Comparing
+            # frozensets of enums hashes in Python, so the answer is kept per expectation.
+            key = id(expectation)
+            pass_only = pass_only_of.get(key)
+            if pass_only is None:
+                pass_only = pass_only_of[key] = expectation.outcomes == _PASS_ONLY
+            if pass_only and found.outcome is passed:
+                add(_new_judged(cell, test, expectation, found, as_expected, ""))
+            else:
+                verdict, detail = verdict_for(expectation, found)
+                add(_new_judged(cell, test, expectation, found, verdict, detail))
 
     fail_on = matrix.gates.fail_on
-    failed = any(j.verdict in fail_on for j in judged) or any(not c.passed for c in coverage)
+    # Identity first: hashing an enum member runs Python code, 300,000 times here.
+    failed = any(j.verdict is not as_expected and j.verdict in fail_on for j in judged) or any(
+        not c.passed for c in coverage
+    )
     if problems:
         exit_code = ExitCode.INCOMPLETE
     elif failed:
@@ -352,14 +380,25 @@ class CellSummary:
 
 def summarize(result: GateResult) -> list[CellSummary]:
     """One summary per judged cell, in report order."""
-    summaries: dict[str, CellSummary] = {}
+    summaries: list[CellSummary] = []
     fail_on = result.fail_on
+    as_expected = Verdict.AS_EXPECTED
+    summary: CellSummary | None = None
+    ok = 0
+    # judged is grouped by cell (report order), so a new Cell object starts a new summary;
+    # as-expected items, nearly all of them, are only counted (no enum hashing).
     for judged in result.judged:
         cell = judged.cell
-        summary = summaries.get(cell.id)
-        if summary is None:
-            summary = summaries[cell.id] = CellSummary(cell)
+        if summary is None or cell is not summary.cell:
+            if summary is not None:
+                _close(summary, ok)
+            summary = CellSummary(cell)
+            summaries.append(summary)
+            ok = 0
         verdict = judged.verdict
+        if verdict is as_expected:
+            ok += 1
+            continue
         summary.total += 1
         summary.verdicts[verdict] = summary.verdicts.get(verdict, 0) + 1
         if verdict in UNEXPECTED_VERDICTS:
@@ -370,14 +409,46 @@ def summarize(result: GateResult) -> list[CellSummary]:
                 summary.star = True
         else:
             summary.ok += 1
-    return list(summaries.values())
+    if summary is not None:
+        _close(summary, ok)
+    return _merge_same_cells(summaries)
+
+
+def _close(summary: CellSummary, as_expected: int) -> None:
+    if as_expected:
+        summary.total += as_expected
+        summary.ok += as_expected
+        summary.verdicts[Verdict.AS_EXPECTED] = as_expected
+
+
+def _merge_same_cells(summaries: list[CellSummary]) -> list[CellSummary]:
+    """Join summaries of equal cells that were not adjacent (a hand-built, unsorted result)."""
+    if len({s.cell.id for s in summaries}) == len(summaries):
+        return summaries
+    joined: dict[str, CellSummary] = {}
+    for part in summaries:
+        whole = joined.setdefault(part.cell.id, CellSummary(part.cell))
+        whole.total += part.total
+        whole.ok += part.ok
+        whole.unexpected += part.unexpected
+        whole.failing += part.failing
+        whole.star = whole.star or part.star
+        for verdict, n in part.verdicts.items():
+            whole.verdicts[verdict] = whole.verdicts.get(verdict, 0) + n
+    return list(joined.values())
 
 
 def verdict_totals(result: GateResult) -> dict[Verdict, int]:
     """How many judged items have each verdict (every verdict listed, in enum order)."""
     totals = dict.fromkeys(Verdict, 0)
+    as_expected = Verdict.AS_EXPECTED
+    plain = 0
     for judged in result.judged:
-        totals[judged.verdict] += 1
+        if judged.verdict is as_expected:
+            plain += 1
+        else:
+            totals[judged.verdict] += 1
+    totals[as_expected] = plain
     return totals
 
 

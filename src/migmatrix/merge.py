@@ -118,25 +118,27 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
             incomplete_cells.update(record.cell for record in results.records)
 
         path = results.path
-        for record in results.records:
-            key = (record.cell, record.test)
-            kept = records.get(key)
-            if kept is None:
-                records[key] = record
-                origin[key] = path
-                continue
-            if kept.outcome is record.outcome:
-                agreeing += 1
-                continue
-            worse = SEVERITY[record.outcome] > SEVERITY[kept.outcome]
-            problems.append(
-                f"conflict for {key[0]} :: {key[1]}: {kept.outcome.value} in {origin[key]}, "
-                f"{record.outcome.value} in {path}; judging "
-                f"{(record if worse else kept).outcome.value}"
-            )
-            if worse:
-                records[key] = record
-                origin[key] = path
+        incoming = {(record.cell, record.test): record for record in results.records}
+        if len(incoming) != len(results.records):
+            # The same (cell, test) twice inside one file: judge it like two files.
+            incoming = {}
+            for record in results.records:
+                key = (record.cell, record.test)
+                if key in incoming:
+                    agreeing += _meet(key, incoming, record, path, path, problems)
+                else:
+                    incoming[key] = record
+        overlap = records.keys() & incoming.keys()
+        if overlap:
+            for key in sorted(overlap):
+                record = incoming.pop(key)
+                agreeing += _meet(key, records, record, origin.get(key, "?"), path, problems)
+                if records[key] is record:
+                    origin[key] = path
+        records.update(incoming)
+        # Where each record came from is only needed to name the sides of a conflict;
+        # remembering it per file keeps the common, conflict-free merge cheap.
+        origin.update(dict.fromkeys(incoming, path))
 
     if agreeing:
         notes.append(
@@ -153,6 +155,28 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
         pythons=pythons,
         incomplete_cells=frozenset(incomplete_cells),
     )
+
+
+def _meet(
+    key: tuple[str, str],
+    records: dict[tuple[str, str], Record],
+    record: Record,
+    kept_from: str,
+    path: str,
+    problems: list[str],
+) -> int:
+    """Put a second result for `key` beside the kept one; 1 if they agree, else a problem."""
+    kept = records[key]
+    if kept.outcome is record.outcome:
+        return 1
+    worse = SEVERITY[record.outcome] > SEVERITY[kept.outcome]
+    problems.append(
+        f"conflict for {key[0]} :: {key[1]}: {kept.outcome.value} in {kept_from}, "
+        f"{record.outcome.value} in {path}; judging {(record if worse else kept).outcome.value}"
+    )
+    if worse:
+        records[key] = record
+    return 0
 
 
 def _digest_problems(digests: dict[str, str], matrix_digest: str | None) -> list[str]:

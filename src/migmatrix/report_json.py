@@ -5,9 +5,11 @@ described by docs/report-json-schema.json; a change that removes or renames a
 key bumps the version, adding optional keys does not. Keys are sorted and every
 list is in report order, so the same gate gives the same bytes.
 
-`results` lists every judged (cell, test), as-expected ones included, so a
-consumer can tell "passed" from "never ran". Keys that would be null or empty
-are left out of a result to keep a 300,000-result report small.
+Every judged (cell, test) is in the report, so a consumer can tell "passed"
+from "never ran": the as-expected ones as test ids in their cell's
+`as_expected` list (the bulk of a run, kept compact), all others in `results`
+with their expectation, outcome and message. Keys that would be null or empty
+are left out of a result.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import json
 from typing import Any
 
 from migmatrix.gate import rule_words, status, summarize, verdict_totals
-from migmatrix.model import GateResult, Judged
+from migmatrix.model import Cell, GateResult, Judged
+from migmatrix.outcomes import Verdict
 
 REPORT_SCHEMA = "migmatrix-report/1"
 
@@ -50,6 +53,19 @@ def _result(judged: Judged) -> dict[str, Any]:
 
 def build_report(result: GateResult) -> dict[str, Any]:
     """The report as plain data (what `render_json` serializes)."""
+    as_expected: dict[str, list[str]] = {}
+    results = []
+    plain = Verdict.AS_EXPECTED
+    cell: Cell | None = None
+    tests: list[str] = []
+    for judged in result.judged:
+        if judged.cell is not cell:
+            cell = judged.cell
+            tests = as_expected.setdefault(cell.id, [])
+        if judged.verdict is plain:
+            tests.append(judged.test)
+        else:
+            results.append(_result(judged))
     cells = []
     for summary in summarize(result):
         cell = summary.cell
@@ -66,6 +82,7 @@ def build_report(result: GateResult) -> dict[str, Any]:
                 "failing": summary.failing,
                 "no_results": summary.no_results,
                 "verdicts": {v.value: n for v, n in summary.verdicts.items()},
+                "as_expected": as_expected.get(cell.id, []),
             }
         )
     return {
@@ -81,7 +98,7 @@ def build_report(result: GateResult) -> dict[str, Any]:
         },
         "totals": {v.value: n for v, n in verdict_totals(result).items()},
         "cells": cells,
-        "results": [_result(judged) for judged in result.judged],
+        "results": results,
         "problems": list(result.problems),
         "stale_rules": [
             {"index": rule.index, "location": str(rule.location), "description": rule_words(rule)}

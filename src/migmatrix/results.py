@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from migmatrix.errors import ResultsError
@@ -158,7 +158,7 @@ def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
     )
 
 
-def _fast_record(obj: dict[str, Any]) -> Record | None:
+def _fast_record(obj: dict[str, Any], share: Callable[[str, str], str]) -> Record | None:
     """Build a Record from a writer-shaped line without the frozen constructor's cost.
 
     A frozen dataclass sets each field through `object.__setattr__`, which made
@@ -177,6 +177,11 @@ def _fast_record(obj: dict[str, Any]) -> Record | None:
         return None
     del obj["kind"]
     obj["outcome"] = outcome
+    obj["cell"] = share(cell, cell)
+    for key in ("worker", "exc_type", "message"):
+        value = obj[key]
+        if type(value) is str:
+            obj[key] = share(value, value)
     record: Record = object.__new__(Record)
     object.__setattr__(record, "__dict__", obj)
     return record
@@ -230,8 +235,8 @@ def _read_results(name: str) -> ResultsFile:
         msg = f"{name}: cannot read results file ({exc.strerror or exc}); check the path"
         raise ResultsError(msg) from None
     digest = hashlib.sha256(data).hexdigest()
-    text = data.decode("utf-8", errors="replace")
-    lines = text.split("\n")
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    del data  # the lines hold the text now; keep one copy of a large file, not two
     if lines and lines[-1] == "":
         lines.pop()
 
@@ -258,8 +263,13 @@ def _read_results(name: str) -> ResultsFile:
     decode = json.JSONDecoder().raw_decode
     append = records.append
     fast = _fast_record
+    # Cell ids and worker names repeat on every line; sharing one string object per
+    # value saves about a fifth of the memory of a large run.
+    shared: dict[str, str] = {}
+    share = shared.setdefault
     for index in range(first + 1, len(lines)):
         line = lines[index]
+        lines[index] = ""  # free each line once read
         try:
             obj, end = decode(line)
         except ValueError:
@@ -273,7 +283,7 @@ def _read_results(name: str) -> ResultsFile:
         if type(obj) is dict and obj.get("kind") == "record":
             if footer is not None:
                 problems.append(f"{name}:{index + 1}: record after the footer (line {footer_line})")
-            record = fast(obj)
+            record = fast(obj, share)
             if record is None:
                 try:
                     record = _slow_record(obj)

@@ -1,0 +1,187 @@
+"""Judge-side speed: read + merge + gate + all reports for 300,000 results.
+
+    .venv/bin/python benchmarks/judge_speed.py [--cells 30] [--tests 10000] [--files 3]
+
+Generates a matrix of 30 cells (5 phases x 3 adapters x 2 envs, one Python) and
+10,000 tests per cell into results files (split like shards), then measures, in a
+fresh child process so peak memory is the judge's alone: reading + merging,
+the gate, and the terminal, Markdown, JSON and JUnit reports. Prints each step's
+time and the child's peak RSS beside the targets (< 3 s in total, < 500 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+MATRIX = """\
+python: ["3.12"]
+phases:
+  reproduction: suites/reproduction
+  validation: suites/validation
+  golden_path: suites/golden_path
+  websocket: suites/websocket
+  business: suites/business
+adapters:
+  deprecated: {object: "adapters.deprecated:adapter", features: []}
+  partial: {object: "adapters.partial:adapter", features: [ssot-engine]}
+  ssot: {object: "adapters.ssot:adapter", features: [ssot-engine, ssot-factory]}
+envs:
+  unit: {features: [in-memory]}
+  integration: {features: [sqlite]}
+expect:
+  default: pass
+  rules:
+    - phase: reproduction
+      unless: [ssot-engine]
+      outcome: fail
+      raises: AssertionError
+      match: "SSOT VIOLATION"
+    - phase: validation
+      adapter: deprecated
+      outcome: fail
+    - test: "test_flaky.py::*"
+      outcome: [pass, fail]
+"""
+
+
+def generate(folder: str, tests: int, files: int) -> tuple[str, int]:
+    from migmatrix.load import load_matrix
+    from migmatrix.model import Record, ResultsHeader
+    from migmatrix.outcomes import Outcome
+    from migmatrix.plan import plan_cells
+    from migmatrix.results import write_results
+
+    for phase in ("reproduction", "validation", "golden_path", "websocket", "business"):
+        os.makedirs(os.path.join(folder, "suites", phase), exist_ok=True)
+    matrix_path = os.path.join(folder, "matrix.yaml")
+    with open(matrix_path, "w", encoding="utf-8") as out:
+        out.write(MATRIX)
+    matrix = load_matrix(matrix_path, import_adapters=False)
+    cells = plan_cells(matrix)
+    test_ids = [f"test_mod{i % 50}.py::test_case_{i}" for i in range(tests - 10)]
+    test_ids += [f"test_flaky.py::test_{i}" for i in range(10)]
+    shards: list[list[Record]] = [[] for _ in range(files)]
+    count = 0
+    for cell in cells:
+        fails = cell.adapter == "deprecated" and cell.phase in ("reproduction", "validation")
+        for i, test in enumerate(test_ids):
+            if fails:
+                record = Record(cell.id, test, Outcome.FAILED, 0.01, "AssertionError",
+                                "SSOT VIOLATION: run state shared across users", "gw0", 1)
+            elif i % 2000 == 7:  # a few real regressions to report
+                record = Record(cell.id, test, Outcome.FAILED, 0.02, "KeyError", "'user_id'",
+                                "gw1", 1)
+            else:
+                record = Record(cell.id, test, Outcome.PASSED, 0.005, None, None, "gw1", 1)
+            shards[i % files].append(record)
+            count += 1
+    for index, records in enumerate(shards, 1):
+        header = ResultsHeader(
+            run_id="bench", python="3.12", platform="linux", matrix_digest=matrix.digest,
+            selection=None, shard=f"{index}/{files}", started="2024-01-01T00:00:00+00:00",
+        )
+        write_results(os.path.join(folder, "results", f"shard-{index}.jsonl"), header, records)
+    return matrix_path, count
+
+
+def child(folder: str) -> None:
+    """Time each judge step; print one JSON object with the figures."""
+    t0 = time.perf_counter()
+    from migmatrix.expect import stale_rules
+    from migmatrix.gate import judge
+    from migmatrix.load import load_matrix
+    from migmatrix.merge import collect_paths, merge, read_all
+    from migmatrix.plan import plan_cells
+    from migmatrix.report_json import render_json
+    from migmatrix.report_junit import render_junit
+    from migmatrix.report_markdown import render_markdown
+    from migmatrix.report_terminal import render_terminal
+
+    matrix = load_matrix(os.path.join(folder, "matrix.yaml"), import_adapters=False)
+    cells = plan_cells(matrix)
+    times: dict[str, float] = {"import+load": time.perf_counter() - t0}
+    cpu: dict[str, float] = {}
+    last_cpu = [time.process_time()]
+
+    def step(name: str, start: float) -> float:
+        # Wall and CPU time side by side: on a loaded machine wall time includes waiting.
+        now = time.perf_counter()
+        times[name] = now - start
+        cpu[name] = time.process_time() - last_cpu[0]
+        last_cpu[0] = time.process_time()
+        return now
+
+    t = time.perf_counter()
+    last_cpu[0] = time.process_time()
+    merged = merge(read_all(collect_paths([os.path.join(folder, "results")])), matrix.digest)
+    t = step("read+merge", t)
+    by_id = {c.id: c for c in cells}
+    stale = stale_rules(matrix, ((by_id[c], test) for c, test in merged.records))
+    result = judge(matrix, cells, merged, planned=list(by_id), stale_rules=stale)
+    t = step("gate", t)
+    sizes = {}
+    for name, render in (
+        ("terminal", lambda: render_terminal(result)),
+        ("markdown", lambda: render_markdown(result)),
+        ("json", lambda: render_json(result)),
+        ("junit", lambda: render_junit(result)),
+    ):
+        sizes[name] = len(render())
+        t = step(name, t)
+    maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({
+        "times": times,
+        "cpu": cpu,
+        "judged": len(result.judged),
+        "exit_code": result.exit_code,
+        "maxrss_mb": maxrss_kb / 1024,
+        "sizes": sizes,
+    }))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return 0
+    with tempfile.TemporaryDirectory() as folder:
+        t = time.perf_counter()
+        _, count = generate(folder, args.tests, args.files)
+        print(f"generated {count:,} results in {args.files} files ({time.perf_counter() - t:.1f} s)")
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", folder],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    figures = json.loads(out)
+    times = figures["times"]
+    judge_total = sum(v for k, v in times.items() if k != "import+load")
+    cpu_total = sum(figures["cpu"].values())
+    print(f"  {'step':<12} {'wall':>8} {'cpu':>8}")
+    for name, seconds in times.items():
+        used = figures["cpu"].get(name)
+        print(f"  {name:<12} {seconds:6.2f} s " + (f"{used:6.2f} s" if used is not None else ""))
+    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"  {'sizes':<12} " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in figures["sizes"].items()))
+    print(f"judged {figures['judged']:,} (exit {figures['exit_code']})")
+    print(
+        f"merge+gate+reports: {judge_total:.2f} s wall, {cpu_total:.2f} s cpu  "
+        f"(target < 3 s: wall {judge_total / 3:.0%}, cpu {cpu_total / 3:.0%} of it)"
+    )
+    print(f"peak RSS of the judge process: {figures['maxrss_mb']:.0f} MB  "
+          f"(target < 500 MB: {figures['maxrss_mb'] / 500:.0%} of it)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
