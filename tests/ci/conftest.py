@@ -228,3 +228,7 @@ def write_synthetic_project(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def synthetic_matrix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_synthetic_project(tmp_path_factory.mktemp("project"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: builds environments or installs packages (>10 s)")
