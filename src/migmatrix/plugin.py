@@ -17,7 +17,7 @@ session finish.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +63,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=None,
         help="per-test time limit, overriding the matrix's `timeout` (0 = none)",
+    )
+    group.addoption(
+        "--matrix-coverage",
+        metavar="DIR",
+        default=None,
+        help="measure coverage in every test process, one dynamic context per cell, into DIR",
     )
     group.addoption(
         "--run-id",
@@ -125,7 +131,8 @@ class MatrixPlugin:
         self.controller = controller
         self.recorder: Recorder | None = None
         self.services: list[RunningService] = []
-        self.coverage: Any = None
+        self.switch_context: Callable[[str], None] | None = None
+        self.own_coverage: Any = None
         self.written: Path | None = None
         if controller:
             from migmatrix.record import Recorder
@@ -141,7 +148,16 @@ class MatrixPlugin:
             from migmatrix import session as matrix_session
 
             matrix_session.prepare_controller(self.run, self.config, self.services)
-        self.coverage = _current_coverage()
+        runs_tests = not self.controller or getattr(self.config.option, "dist", "no") == "no"
+        folder = self.config.getoption("matrix_coverage")
+        if folder and runs_tests:
+            from migmatrix.covctl import CellCoverage
+
+            self.own_coverage = CellCoverage(Path(folder).resolve())
+            self.switch_context = self.own_coverage.switch
+        elif runs_tests:
+            current = _current_coverage()
+            self.switch_context = None if current is None else current.switch_context
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -150,6 +166,8 @@ class MatrixPlugin:
         node.workerinput[WORKERINPUT_KEY] = self.run.to_workerinput()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.own_coverage is not None:
+            self.own_coverage.stop()
         if self.controller:
             from migmatrix import session as matrix_session
 
@@ -215,10 +233,14 @@ class MatrixPlugin:
         return matrix_session.cell_context(request.config.stash[RUN_KEY], request)
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        if self.coverage is not None:
+        if self.switch_context is not None:
             callspec = getattr(item, "callspec", None)
             param = callspec.params.get("cell") if callspec is not None else None
-            self.coverage.switch_context(getattr(param, "id", "") or "")
+            self.switch_context(getattr(param, "id", "") or "")
+
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        if self.switch_context is not None and nextitem is None:
+            self.switch_context("")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:

@@ -360,7 +360,7 @@ def release_controller(run: MatrixRun, running: list[Any]) -> None:
 
 
 def read_durations(folder: Path, skip_shards_of: int | None = None) -> dict[str, float]:
-    """"cell::test" -> seconds, from the results files already in `folder` (damage ignored).
+    """Map "cell::test" -> seconds, from the results files already in `folder` (damage ignored).
 
     Every shard of a partition must balance with the same durations, or the
     shards overlap and leave gaps. Files written by shards of the same total

@@ -136,7 +136,6 @@ def comparable(records: dict[tuple[str, str], Any]) -> dict[tuple[str, str], tup
     return {k: (r.outcome, r.exc_type, r.message, r.nodeid) for k, r in records.items()}
 
 
-
 def cells_of(records: dict[tuple[str, str], Any]) -> set[str]:
     return {cell for cell, _ in records}
 
@@ -342,7 +341,7 @@ def test_without_matrix_the_plugin_does_nothing(pytester: pytest.Pytester) -> No
     ("matrix", "message"),
     [
         # a broken file: the loader's message, as a usage error, no traceback
-        ("python: [\"3.12\"]\nphases: {}\nbogus: 1\n", "*matrix.yaml*"),
+        ('python: ["3.12"]\nphases: {}\nbogus: 1\n', "*matrix.yaml*"),
         # no cell for this interpreter
         (MATRIX.replace(f'["{PY}", "{OTHER_PY}"]', f'["{OTHER_PY}"]'), f"*Python {PY}*"),
     ],
