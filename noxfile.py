@@ -1,5 +1,5 @@
 # /// script
-# dependencies = ["nox>=2025.2.9", "PyYAML>=6"]
+# dependencies = ["nox>=2025.2.9", "PyYAML>=6", "jsonschema>=4.20"]
 # ///
 """Sessions of this repository, built from matrix.yaml by migmatrix's nox helpers.
 
@@ -77,14 +77,8 @@ def _gate(session: nox.Session, extra: list[str]) -> None:
 @nox.parametrize(
     "cell",
     [
-        nox.param(
-            f"{phase}/{adapter}/{env}",
-            id=f"{phase}/{adapter}/{env}",
-            tags=[phase, AXES.adapter_bases[adapter], env],
-        )
-        for phase in AXES.phases
-        for adapter in AXES.adapters
-        for env in AXES.envs
+        nox.param(f"{phase}/{adapter}/{env}", id=f"{phase}/{adapter}/{env}", tags=[phase, base, env])
+        for phase, adapter, base, env in AXES.cells
     ],
 )
 def cell(session: nox.Session, cell: str) -> None:

@@ -36,55 +36,27 @@ _STAMP = ".migmatrix-installed"
 
 @dataclasses.dataclass(frozen=True)
 class Axes:
-    """The axes of a matrix as far as nox needs them: names, in file order."""
+    """What nox needs of a matrix: its Pythons and its planned (phase, adapter, env) cells."""
 
     python: tuple[str, ...]
-    phases: tuple[str, ...]
-    adapters: tuple[str, ...]
-    adapter_bases: dict[str, str]
-    envs: tuple[str, ...]
+    cells: tuple[tuple[str, str, str, str], ...]  # (phase, adapter state, adapter base, env)
 
 
 def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
-    """Read the axes of matrix.yaml without validating it (the sessions validate).
+    """Load and plan matrix.yaml with the harness itself, without importing adapters.
 
-    Swept adapters are expanded into their states with migmatrix.sweep when it
-    can be imported from the project's source tree, so per-cell sessions exist
-    for every intermediate state.
+    The same loader as every other step, so a bad file gets the same file:line
+    message here as everywhere; swept adapters are expanded into their states,
+    so a per-cell session exists for every planned intermediate state.
     """
-    import yaml  # imported here: the noxfile's PEP 723 block provides it
+    from migmatrix.load import load_matrix  # needs PyYAML and jsonschema: the PEP 723 block
+    from migmatrix.plan import plan_cells
 
-    with open(path, encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.safe_load(handle) or {}
-    python = tuple(str(v) for v in data.get("python") or ())
-    phases = tuple(str(k) for k in (data.get("phases") or {}))
-    envs = tuple(str(k) for k in (data.get("envs") or {}))
-    adapters: list[str] = []
-    bases: dict[str, str] = {}
-    for name, spec in (data.get("adapters") or {}).items():
-        for state in _adapter_states(str(name), spec if isinstance(spec, dict) else {}):
-            adapters.append(state)
-            bases[state] = str(name)
-    return Axes(python, phases, tuple(adapters), bases, envs)
-
-
-def _adapter_states(name: str, spec: dict[str, Any]) -> list[str]:
-    components = [
-        c["name"] if isinstance(c, dict) else str(c) for c in spec.get("components") or ()
-    ]
-    states = spec.get("states")
-    sweep = spec.get("sweep")
-    if not components or (sweep is None and not states):
-        return [name]
-    if states:
-        order = {c: i for i, c in enumerate(components)}
-        return [
-            f"{name}[{'+'.join(sorted(map(str, s), key=lambda c: order.get(c, 99)))}]"
-            for s in states
-        ]
-    from migmatrix.sweep import state_names  # stdlib-only module of the harness
-
-    return list(state_names(name, components, str(sweep)))
+    matrix = load_matrix(path, import_adapters=False)
+    seen: dict[tuple[str, str, str, str], None] = {}
+    for cell in plan_cells(matrix):
+        seen.setdefault((cell.phase, cell.adapter, cell.adapter_base, cell.env), None)
+    return Axes(matrix.python, tuple(seen))
 
 
 # ----------------------------------------------------------------- interpreters
