@@ -17,7 +17,7 @@ import sys
 import nox
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "src"))
-from migmatrix import noxhelpers as mm  # noqa: E402 (needs src/ on the path first)
+from migmatrix import noxhelpers as mm  # after sys.path: the harness need not be installed
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv"
@@ -77,8 +77,8 @@ def _gate(session: nox.Session, extra: list[str]) -> None:
 @nox.parametrize(
     "cell",
     [
-        nox.param(f"{phase}/{adapter}/{env}", id=f"{phase}/{adapter}/{env}", tags=[phase, base, env])
-        for phase, adapter, base, env in AXES.cells
+        nox.param(f"{phase}/{adapter}/{env}", id=f"{phase}/{adapter}/{env}", tags=[phase, b, env])
+        for phase, adapter, b, env in AXES.cells
     ],
 )
 def cell(session: nox.Session, cell: str) -> None:
