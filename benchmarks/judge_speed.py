@@ -73,19 +73,33 @@ def generate(folder: str, tests: int, files: int) -> tuple[str, int]:
         fails = cell.adapter == "deprecated" and cell.phase in ("reproduction", "validation")
         for i, test in enumerate(test_ids):
             if fails:
-                record = Record(cell.id, test, Outcome.FAILED, 0.01, "AssertionError",
-                                "SSOT VIOLATION: run state shared across users", "gw0", 1)
+                record = Record(
+                    cell.id,
+                    test,
+                    Outcome.FAILED,
+                    0.01,
+                    "AssertionError",
+                    "SSOT VIOLATION: run state shared across users",
+                    "gw0",
+                    1,
+                )
             elif i % 2000 == 7:  # a few real regressions to report
-                record = Record(cell.id, test, Outcome.FAILED, 0.02, "KeyError", "'user_id'",
-                                "gw1", 1)
+                record = Record(
+                    cell.id, test, Outcome.FAILED, 0.02, "KeyError", "'user_id'", "gw1", 1
+                )
             else:
                 record = Record(cell.id, test, Outcome.PASSED, 0.005, None, None, "gw1", 1)
             shards[i % files].append(record)
             count += 1
     for index, records in enumerate(shards, 1):
         header = ResultsHeader(
-            run_id="bench", python="3.12", platform="linux", matrix_digest=matrix.digest,
-            selection=None, shard=f"{index}/{files}", started="2024-01-01T00:00:00+00:00",
+            run_id="bench",
+            python="3.12",
+            platform="linux",
+            matrix_digest=matrix.digest,
+            selection=None,
+            shard=f"{index}/{files}",
+            started="2024-01-01T00:00:00+00:00",
         )
         write_results(os.path.join(folder, "results", f"shard-{index}.jsonl"), header, records)
     return matrix_path, count
@@ -136,14 +150,18 @@ def child(folder: str) -> None:
         sizes[name] = len(render())
         t = step(name, t)
     maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "times": times,
-        "cpu": cpu,
-        "judged": len(result.judged),
-        "exit_code": result.exit_code,
-        "maxrss_mb": maxrss_kb / 1024,
-        "sizes": sizes,
-    }))
+    print(
+        json.dumps(
+            {
+                "times": times,
+                "cpu": cpu,
+                "judged": len(result.judged),
+                "exit_code": result.exit_code,
+                "maxrss_mb": maxrss_kb / 1024,
+                "sizes": sizes,
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -158,10 +176,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         t = time.perf_counter()
         _, count = generate(folder, args.tests, args.files)
-        print(f"generated {count:,} results in {args.files} files ({time.perf_counter() - t:.1f} s)")
+        print(
+            f"generated {count:,} results in {args.files} files ({time.perf_counter() - t:.1f} s)"
+        )
         out = subprocess.run(
             [sys.executable, __file__, "--child", folder],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     figures = json.loads(out)
     times = figures["times"]
@@ -172,14 +194,19 @@ def main() -> int:
         used = figures["cpu"].get(name)
         print(f"  {name:<12} {seconds:6.2f} s " + (f"{used:6.2f} s" if used is not None else ""))
     print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"  {'sizes':<12} " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in figures["sizes"].items()))
+    print(
+        f"  {'sizes':<12} "
+        + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in figures["sizes"].items())
+    )
     print(f"judged {figures['judged']:,} (exit {figures['exit_code']})")
     print(
         f"merge+gate+reports: {judge_total:.2f} s wall, {cpu_total:.2f} s cpu  "
         f"(target < 3 s: wall {judge_total / 3:.0%}, cpu {cpu_total / 3:.0%} of it)"
     )
-    print(f"peak RSS of the judge process: {figures['maxrss_mb']:.0f} MB  "
-          f"(target < 500 MB: {figures['maxrss_mb'] / 500:.0%} of it)")
+    print(
+        f"peak RSS of the judge process: {figures['maxrss_mb']:.0f} MB  "
+        f"(target < 500 MB: {figures['maxrss_mb'] / 500:.0%} of it)"
+    )
     return 0
 
 

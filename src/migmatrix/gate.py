@@ -464,11 +464,15 @@ def status(result: GateResult) -> str:
     return STATUS.get(result.exit_code, "error")
 
 
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def excerpt(text: str | None, limit: int = 200) -> str:
-    """The first line of a message, cut to `limit` characters."""
+    """The first line of a message without terminal escapes, cut to `limit` characters."""
     if not text:
         return ""
-    first = text.strip().splitlines()[0] if text.strip() else ""
+    text = _CONTROL.sub("", text).strip()
+    first = text.splitlines()[0] if text else ""
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
