@@ -38,6 +38,7 @@ class ServerConfig:
     run_timeout: float = 60.0
     drain_timeout: float = 15.0
     llm_latency: float = 0.0
+    db_synchronous: str = "NORMAL"
     bootstrap_users: str = dataclasses.field(default="", repr=False)
 
 
@@ -56,6 +57,17 @@ def load_secret(environ: Mapping[str, str], *, dev_secret: bool) -> str:
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     raise AssertionError  # pragma: no cover - check_secret refuses an empty secret
+
+
+SYNCHRONOUS_LEVELS = ("FULL", "NORMAL")
+
+
+def check_synchronous(level: str) -> str:
+    value = level.upper()
+    if value not in SYNCHRONOUS_LEVELS:
+        msg = f"--db-synchronous {level!r}: use one of {', '.join(SYNCHRONOUS_LEVELS)}"
+        raise ConfigError(msg)
+    return value
 
 
 def load_migration(environ: Mapping[str, str]) -> MigrationState:

@@ -15,7 +15,12 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from netra_backend.server.auth import burn_password_check, hash_password, verify_password
+from netra_backend.server.auth import (
+    SCRYPT_N,
+    burn_password_check,
+    hash_password,
+    verify_password,
+)
 
 BOOTSTRAP_ENV = "NETRA_BOOTSTRAP_USERS"
 _USERNAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -81,10 +86,14 @@ class UserStore:
         finally:
             db.close()
 
-    def create_user(self, username: str, password: str) -> str:
-        """Create a user and return its new id; `UserError` if the name is taken."""
+    def create_user(self, username: str, password: str, *, cost: int = SCRYPT_N) -> str:
+        """Create a user and return its new id; `UserError` if the name is taken.
+
+        `cost` is scrypt's N; lower it only for throwaway accounts (a load run's
+        hundreds of users), since the stored hash keeps whatever cost it was made with.
+        """
         check_username(username)
-        stored = hash_password(check_password(password))
+        stored = hash_password(check_password(password), n=cost)
         user_id = f"usr_{secrets.token_hex(8)}"
         created = datetime.now(timezone.utc).isoformat()
         try:
