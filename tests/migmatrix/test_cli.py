@@ -1,0 +1,180 @@
+"""The `migmatrix` command: gate, plan, explain, schema, run; exit codes; errors as one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from migmatrix.cli import build_parser, main
+from migmatrix.load import load_matrix
+from migmatrix.model import Record, ResultsHeader
+from migmatrix.outcomes import ExitCode, Outcome
+from migmatrix.plan import plan_cells
+from migmatrix.results import write_results
+
+MATRIX = """\
+python: ["3.12", "3.13"]
+phases: {reproduction: suites/reproduction, golden_path: suites/golden_path}
+adapters:
+  deprecated: {object: "adapters.deprecated:adapter", features: []}
+  ssot: {object: "adapters.ssot:adapter", features: [ssot-engine]}
+envs: {unit: {features: [in-memory]}}
+expect:
+  default: pass
+  rules:
+    - phase: reproduction
+      unless: [ssot-engine]
+      outcome: fail
+      raises: AssertionError
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for phase in ("reproduction", "golden_path"):
+        (tmp_path / "suites" / phase).mkdir(parents=True)
+    (tmp_path / "matrix.yaml").write_text(MATRIX, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return tmp_path
+
+
+def write_run(project: Path, python: str, *, break_one: bool = False) -> Path:
+    matrix = load_matrix(project / "matrix.yaml", import_adapters=False)
+    records = []
+    for cell in plan_cells(matrix):
+        if cell.python != python:
+            continue
+        for test in ("t.py::a", "t.py::b"):
+            if cell.phase == "reproduction" and cell.adapter == "deprecated":
+                records.append(Record(cell.id, test, Outcome.FAILED, 0.1, "AssertionError", "x"))
+            else:
+                records.append(Record(cell.id, test, Outcome.PASSED, 0.1))
+    if break_one:
+        records[-1] = Record(records[-1].cell, records[-1].test, Outcome.FAILED, 0.1, "KeyError")
+    header = ResultsHeader("r", python, "linux", matrix.digest, None, None, "2024-01-01T00:00:00Z")
+    path = project / "results" / f"py{python}.jsonl"
+    write_results(path, header, records)
+    return path
+
+
+def test_gate_passes_and_writes_every_report(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_run(project, "3.12")
+    write_run(project, "3.13")
+    code = main(["gate", "results", "--json", "r.json", "--junit", "j.xml", "--markdown", "s.md"])
+    out = capsys.readouterr().out
+    assert code == ExitCode.OK
+    assert "gate PASSED (exit 0)" in out
+    assert json.loads((project / "r.json").read_text(encoding="utf-8"))["status"] == "passed"
+    assert ET.parse(project / "j.xml").getroot().get("tests") == "16"
+    assert (project / "s.md").read_text(encoding="utf-8").startswith("## migmatrix gate: ✅ passed")
+
+
+def test_a_python_that_never_ran_is_missing_unless_narrowed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_run(project, "3.12")
+    assert main(["gate", "results"]) == ExitCode.GATE_FAILED
+    assert "missing  golden_path/ssot/unit/py3.13 :: *" in capsys.readouterr().out
+    assert main(["gate", "results", "--python", "3.12"]) == ExitCode.OK
+
+
+def test_a_regression_fails_and_the_step_summary_is_appended(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_run(project, "3.12", break_one=True)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project / "summary.md"))
+    assert main(["gate", "results", "--python", "3.12"]) == ExitCode.GATE_FAILED
+    assert "regression" in capsys.readouterr().out
+    assert "❌ failed" in (project / "summary.md").read_text(encoding="utf-8")
+
+
+def test_an_incomplete_file_exits_3(project: Path) -> None:
+    path = write_run(project, "3.12")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    assert main(["gate", "results", "--python", "3.12"]) == ExitCode.INCOMPLETE
+
+
+def test_errors_become_one_line_and_exit_2(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["gate", "nowhere/"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("migmatrix gate: error: results path 'nowhere/' does not exist")
+    (project / "bad.jsonl").write_text("not json\n", encoding="utf-8")
+    assert main(["gate", "bad.jsonl"]) == ExitCode.USAGE
+    assert "not a migmatrix results file" in capsys.readouterr().err
+    assert main(["plan", "--python", "2.7"]) == ExitCode.USAGE
+    assert "python 2.7 is not in the matrix" in capsys.readouterr().err
+    assert main(["explain", "reproduction/deprecated/unit/py3.21"]) == ExitCode.USAGE
+    assert "did you mean reproduction/deprecated/unit/py3.1" in capsys.readouterr().err
+
+
+def test_plan_lists_cells_json_and_ci_jobs(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "--python", "3.12"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "reproduction/deprecated/unit/py3.12",
+        "reproduction/ssot/unit/py3.12",
+        "golden_path/deprecated/unit/py3.12",
+        "golden_path/ssot/unit/py3.12",
+    ]
+    assert main(["plan", "--json", "--cells", "golden_path/ssot/*"]) == 0
+    cells = json.loads(capsys.readouterr().out)
+    assert [c["id"] for c in cells] == [
+        "golden_path/ssot/unit/py3.12",
+        "golden_path/ssot/unit/py3.13",
+    ]
+    assert cells[0]["features"] == ["in-memory", "ssot-engine"]
+    assert main(["plan", "--ci-jobs", "--shards", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "include": [
+            {"python": "3.12", "shard": "1/2"},
+            {"python": "3.12", "shard": "2/2"},
+            {"python": "3.13", "shard": "1/2"},
+            {"python": "3.13", "shard": "2/2"},
+        ]
+    }
+
+
+def test_explain_names_the_rule(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "reproduction/deprecated/unit/py3.12", "t.py::a"]) == 0
+    out = capsys.readouterr().out
+    assert "reproduction/deprecated/unit/py3.12" in out
+    assert "fail" in out
+
+
+def test_schema_prints_the_matrix_schema(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    assert "properties" in json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("command", ["run", "gate", "plan", "explain", "schema"])
+def test_every_help_has_an_example_that_names_the_command(command: str) -> None:
+    sub = build_parser()._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
+    assert f"migmatrix {command}" in (sub.epilog or "")
+
+
+def test_console_entry_runs_as_a_module(project: Path) -> None:
+    # A real process: `python -m migmatrix` with the exit code passed through.
+    write_run(project, "3.12", break_one=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "migmatrix", "gate", "results", "--python", "3.12"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == ExitCode.GATE_FAILED
+    assert "gate FAILED (exit 1)" in done.stdout
