@@ -1,0 +1,91 @@
+"""Coverage rules on real coverage.py data whose contexts are cell ids."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import coverage
+import pytest
+
+from migmatrix.coverage_rules import check_rule, evaluate_coverage, read_data
+from migmatrix.errors import UsageError
+from migmatrix.load import load_matrix
+from migmatrix.model import CoverageRule, GateSpec
+
+LEGACY = "def run():\n    x = 1\n    return x\n\n\ndef other():\n    return 2\n"
+NEW = "def run():\n    return 1\n"
+
+
+@pytest.fixture
+def data_file(tmp_path: Path) -> Path:
+    """Legacy lines 1-3 ran in a deprecated cell; line 2 also in an ssot cell (via a test)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "legacy_engine.py").write_text(LEGACY, encoding="utf-8")
+    (src / "new_engine.py").write_text(NEW, encoding="utf-8")
+    path = tmp_path / ".coverage"
+    data = coverage.CoverageData(basename=str(path))
+    data.set_context("reproduction/deprecated/unit/py3.12")
+    data.add_lines({str(src / "legacy_engine.py"): [1, 2, 3], str(src / "new_engine.py"): [1]})
+    data.set_context("golden_path/ssot/unit/py3.12|t.py::test_x")
+    data.add_lines({str(src / "legacy_engine.py"): [2], str(src / "new_engine.py"): [1, 2]})
+    data.write()
+    return path
+
+
+def rule(**kw: object) -> CoverageRule:
+    base = CoverageRule(name="r", files=("src/legacy*.py",), cells="*/ssot/*/*")
+    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_max_lines_zero_fails_when_an_ssot_cell_reached_legacy_code(data_file: Path) -> None:
+    data = read_data(str(data_file))
+    verdict = check_rule(rule(max_lines=0), data, str(data_file.parent))
+    assert not verdict.passed
+    assert "1 line(s) covered (max 0)" in verdict.detail
+    assert "src/legacy_engine.py:2" in verdict.detail
+
+
+def test_max_lines_passes_for_cells_that_never_reached_it(data_file: Path) -> None:
+    data = read_data(str(data_file))
+    verdict = check_rule(rule(max_lines=0, cells="business/*"), data, str(data_file.parent))
+    assert verdict.passed
+    assert "0 line(s) covered" in verdict.detail
+
+
+def test_min_percent_uses_statements_from_the_source(data_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "matrix.yaml").write_text(
+        """\
+python: ["3.12"]
+phases: {reproduction: suites/reproduction}
+adapters: {ssot: {object: "adapters.ssot:adapter"}}
+envs: {unit: {}}
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "suites" / "reproduction").mkdir(parents=True)
+    matrix = load_matrix(tmp_path / "matrix.yaml", import_adapters=False)
+    rules = (
+        rule(name="legacy-half", cells="*/deprecated/*/*", min_percent=50.0),
+        rule(name="legacy-all", cells="*/deprecated/*/*", min_percent=100.0),
+    )
+    matrix = dataclasses.replace(matrix, gates=GateSpec(matrix.gates.fail_on, rules))
+    verdicts, total = evaluate_coverage(matrix, str(data_file))
+    # legacy_engine.py has 5 statements (two defs, x = 1, two returns); the deprecated cell ran 3
+    assert [(v.rule.name, v.passed) for v in verdicts] == [
+        ("legacy-half", True),
+        ("legacy-all", False),
+    ]
+    assert "60.00% of 5 statements" in verdicts[0].detail
+    assert total is not None
+    assert 0 < total <= 100
+
+
+def test_a_file_that_is_not_coverage_data_is_a_usage_error(tmp_path: Path) -> None:
+    bogus = tmp_path / ".coverage"
+    bogus.write_text("hello", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"not a coverage\.py data file"):
+        read_data(str(bogus))
+    with pytest.raises(UsageError, match="does not exist"):
+        read_data(str(tmp_path / "none"))
