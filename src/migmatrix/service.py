@@ -19,6 +19,13 @@ across its restarts, never written to its log - so a matrix can hand the service
 signing key (`NETRA_JWT_SECRET: "{secret}"`) without a secret in the repository. A
 bare `python` as the program also means that interpreter, so the service runs in
 the environment where the system under test is installed.
+
+A service may also depend on the cell: with `{adapter}` (the adapter state, e.g.
+`partial[engine+factory]`), `{adapter_base}` or `{components}` (comma-separated) in
+its templates, one service is started per distinct value among the run's cells -
+e.g. `NETRA_MIGRATION: "{adapter}"` gives every adapter state its own server.
+`service_key(env, cell)` names the service a cell uses; pass the cell to
+`start_service` to fill those placeholders.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import os
 import secrets
 import signal
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -40,9 +48,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from migmatrix.errors import MigmatrixError
-from migmatrix.model import EnvSpec, ServiceSpec
+from migmatrix.model import Cell, EnvSpec, ServiceSpec
 
 LOOPBACK = "127.0.0.1"
+CELL_PLACEHOLDERS = ("adapter", "adapter_base", "components")
 DEFAULT_URL_ENV = "STAGING_URL"
 _POLL_INTERVAL = 0.05
 
@@ -77,6 +86,41 @@ class ServiceInfo:
             log_path=data.get("log_path"),
             pid=data.get("pid"),
         )
+
+
+def cell_placeholders(cell: Cell) -> dict[str, str]:
+    """The placeholder values a cell gives a service's templates."""
+    return {
+        "adapter": cell.adapter,
+        "adapter_base": cell.adapter_base or cell.adapter,
+        "components": ",".join(cell.components),
+    }
+
+
+def _cell_fields(spec: ServiceSpec) -> tuple[str, ...]:
+    """The cell placeholders the spec's templates use, in a fixed order."""
+    templates = [*spec.command, spec.health, spec.url, *(value for _, value in spec.env)]
+    used: set[str] = set()
+    for template in templates:
+        for _, field, _, _ in string.Formatter().parse(template):
+            if field in CELL_PLACEHOLDERS:
+                used.add(field)
+    return tuple(name for name in CELL_PLACEHOLDERS if name in used)
+
+
+def service_key(env: EnvSpec, cell: Cell | None = None) -> str:
+    """The name of the service `cell` uses in `env`: the env's name, plus the cell's values
+    of the cell placeholders the service's templates use (e.g. `staging[ssot]`).
+
+    Cells with the same key share one running service; the key is also the log file's name.
+    """
+    if env.service is None or cell is None:
+        return env.name
+    fields = _cell_fields(env.service)
+    if not fields:
+        return env.name
+    values = cell_placeholders(cell)
+    return f"{env.name}[{','.join(values[f] for f in fields)}]"
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -158,8 +202,12 @@ class RunningService:
         log_path: Path,
         python: str,
         environ: Mapping[str, str],
+        key: str | None = None,
+        cell_values: Mapping[str, str] | None = None,
     ) -> None:
         self.env = env
+        self.key = key or env.name
+        self._cell_values = dict(cell_values or {})
         self.host = host
         self.port = port
         self.workdir = workdir
@@ -186,6 +234,7 @@ class RunningService:
             "workdir": str(self.workdir),
             "python": self.python,
             "secret": self._secret,
+            **self._cell_values,
         }
 
     @property
@@ -210,7 +259,7 @@ class RunningService:
 
     def info(self) -> ServiceInfo:
         return ServiceInfo(
-            env=self.env.name,
+            env=self.key,
             url=self.url,
             health=self.health_url,
             log_path=str(self.log_path),
@@ -258,7 +307,7 @@ class RunningService:
             )
         except OSError as exc:
             self._close_log()
-            msg = f"env {self.env.name!r}: cannot start service {command}: {exc}; fix the command"
+            msg = f"service {self.key!r}: cannot start {command}: {exc}; fix the command"
             raise ServiceError(msg) from exc
         self._wait_healthy()
 
@@ -271,7 +320,7 @@ class RunningService:
                 excerpt = self.log_excerpt()
                 self.stop()
                 msg = (
-                    f"env {self.env.name!r}: service exited with code {code} before "
+                    f"service {self.key!r}: exited with code {code} before "
                     f"{health} answered; log {self.log_path}:\n{excerpt}"
                 )
                 raise ServiceError(msg)
@@ -281,7 +330,7 @@ class RunningService:
                 excerpt = self.log_excerpt()
                 self.stop()
                 msg = (
-                    f"env {self.env.name!r}: {health} did not answer 200 within "
+                    f"service {self.key!r}: {health} did not answer 200 within "
                     f"{self.spec.startup_timeout:g}s (raise service.startup_timeout if it "
                     f"is just slow); log {self.log_path}:\n{excerpt}"
                 )
@@ -327,7 +376,7 @@ class RunningService:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"RunningService(env={self.env.name!r}, url={self.url!r}, pid={self.pid})"
+        return f"RunningService({self.key!r}, url={self.url!r}, pid={self.pid})"
 
 
 def start_service(
@@ -338,24 +387,29 @@ def start_service(
     python: str | None = None,
     host: str = LOOPBACK,
     environ: Mapping[str, str] | None = None,
+    cell: Cell | None = None,
 ) -> RunningService:
     """Start `env`'s service on a free port of `host` and wait until its health URL says 200.
 
-    The log goes to `log_dir/service-<env>.log`. Raises `ServiceError` (with the log
-    excerpt) if the process exits first or the health URL stays silent past the
-    spec's `startup_timeout`; the process is stopped in both cases.
+    `cell` fills the cell placeholders (see `service_key`); the log goes to
+    `log_dir/service-<key>.log`. Raises `ServiceError` (with the log excerpt) if the
+    process exits first or the health URL stays silent past the spec's
+    `startup_timeout`; the process is stopped in both cases.
     """
     if env.service is None:
         msg = f"env {env.name!r} declares no service; add `service:` with command and health"
         raise ServiceError(msg)
+    key = service_key(env, cell)
     service = RunningService(
         env,
         host=host,
         port=free_port(host),
         workdir=Path(workdir).resolve(),
-        log_path=Path(log_dir).resolve() / f"service-{_safe(env.name)}.log",
+        log_path=Path(log_dir).resolve() / f"service-{_safe(key)}.log",
         python=python or sys.executable,
         environ=os.environ if environ is None else environ,
+        key=key,
+        cell_values=cell_placeholders(cell) if cell is not None else None,
     )
     service._launch()
     return service

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from migmatrix.model import EnvSpec, ServiceSpec
+from migmatrix.model import Cell, EnvSpec, ServiceSpec
 from migmatrix.service import (
     RunningService,
     ServiceError,
@@ -21,6 +21,7 @@ from migmatrix.service import (
     free_port,
     read_log_excerpt,
     remote_service_info,
+    service_key,
     service_problem,
     start_service,
     url_from_environment,
@@ -272,7 +273,7 @@ def test_bad_placeholder_and_missing_service_are_clear_errors(tmp_path: Path) ->
     with pytest.raises(ServiceError, match="declares no service"):
         start_service(EnvSpec(name="unit"), workdir=tmp_path, log_dir=tmp_path)
     missing = EnvSpec(name="s", service=ServiceSpec(command=(str(tmp_path / "nope"),), health="h"))
-    with pytest.raises(ServiceError, match="cannot start service"):
+    with pytest.raises(ServiceError, match=r"service 's': cannot start .*fix the command"):
         start_service(missing, workdir=tmp_path, log_dir=tmp_path)
 
 
@@ -294,3 +295,37 @@ def test_running_service_repr_names_env_and_url(script: Path, tmp_path: Path) ->
         assert f"url='http://127.0.0.1:{service.port}'" in repr(service)
     finally:
         service.stop()
+
+
+def cell(adapter: str, base: str = "", components: tuple[str, ...] = ()) -> Cell:
+    return Cell("staging", adapter, "staging", "3.12", adapter_base=base, components=components)
+
+
+def test_service_key_varies_only_with_the_cell_placeholders_used() -> None:
+    plain = EnvSpec(name="staging", service=ServiceSpec(command=("x", "{port}"), health="h"))
+    per_adapter = EnvSpec(
+        name="staging",
+        service=ServiceSpec(command=("x",), health="h", env=(("STATE", "{adapter}"),)),
+    )
+    partial = cell("partial[engine+factory]", "partial", ("engine", "factory"))
+    # One service for all cells unless a template names a cell placeholder.
+    assert service_key(plain, partial) == service_key(plain, cell("ssot")) == "staging"
+    assert service_key(per_adapter, partial) == "staging[partial[engine+factory]]"
+    assert service_key(per_adapter, cell("ssot")) == "staging[ssot]"
+    assert service_key(per_adapter) == "staging"
+    assert service_key(EnvSpec(name="unit"), partial) == "unit"
+
+
+def test_a_service_per_adapter_state(script: Path, tmp_path: Path) -> None:
+    env = make_env(script, env=(("FLAVOR", "{adapter}|{adapter_base}|{components}"),))
+    partial = cell("partial[engine]", "partial", ("engine",))
+    service = start_service(env, workdir=tmp_path, log_dir=tmp_path, cell=partial)
+    try:
+        assert get_json(service.url + "/health")["flavor"] == "partial[engine]|partial|engine"
+        assert service.info().env == "staging[partial[engine],partial,engine]"
+        assert service.log_path.name == "service-staging_partial_engine__partial_engine_.log"
+    finally:
+        service.stop()
+    # Without a cell, a per-cell template is a clear error naming the placeholders.
+    with pytest.raises(ServiceError, match="bad placeholder 'adapter'"):
+        start_service(env, workdir=tmp_path, log_dir=tmp_path)
