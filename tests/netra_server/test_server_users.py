@@ -57,3 +57,22 @@ def test_bad_bootstrap_specs(text: str, error: str) -> None:
 def test_empty_bootstrap_is_nothing() -> None:
     assert parse_bootstrap("") == []
     assert parse_bootstrap(" , ") == []
+
+
+def test_bootstrap_tolerates_another_server_creating_the_same_user(tmp_path: Path) -> None:
+    db = str(tmp_path / "u.db")
+
+    class RacedStore(UserStore):
+        """Sees no alice at first, as if the other server created her just after the check."""
+
+        looked = False
+
+        def user_id(self, username: str) -> str | None:
+            if not self.looked:
+                self.looked = True
+                UserStore(db).create_user(username, "their-password")
+                return None
+            return super().user_id(username)
+
+    assert RacedStore(db).bootstrap("alice:my-password") == []
+    assert UserStore(db).authenticate("alice", "their-password") is not None

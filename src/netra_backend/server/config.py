@@ -10,6 +10,7 @@ state or component is an error at startup, not at the first request.
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from collections.abc import Mapping
 
@@ -70,10 +71,23 @@ def check_synchronous(level: str) -> str:
     return value
 
 
+# A matrix adapter state name: `partial[engine+factory]`, `partial[]`.
+_ADAPTER_STATE = re.compile(r"[A-Za-z_][\w.-]*\[(?P<components>[^\]]*)\]")
+
+
+def parse_migration(text: str) -> MigrationState:
+    """A migration spec, or a matrix adapter state name (`partial[engine+factory]`), so
+    a matrix can start one server per state with `NETRA_MIGRATION: "{adapter}"`."""
+    named = _ADAPTER_STATE.fullmatch(text.strip())
+    if named:
+        text = "partial:" + named["components"].replace("+", ",")
+    return MigrationState.parse(text)
+
+
 def load_migration(environ: Mapping[str, str]) -> MigrationState:
     text = environ.get(MIGRATION_ENV, "ssot")
     try:
-        return MigrationState.parse(text)
+        return parse_migration(text)
     except MigrationError as exc:
         msg = f"{MIGRATION_ENV}={text!r}: {exc}"
         raise ConfigError(msg) from exc

@@ -115,9 +115,16 @@ class UserStore:
         """
         created = []
         for username, password in parse_bootstrap(text):
-            if self.user_id(username) is None:
+            if self.user_id(username) is not None:
+                continue
+            try:
                 self.create_user(username, password)
-                created.append(username)
+            except UserError:
+                # Another server on the same file created it meanwhile: that is fine.
+                if self.user_id(username) is None:
+                    raise
+                continue
+            created.append(username)
         return created
 
     def user_id(self, username: str) -> str | None:
