@@ -150,6 +150,15 @@ def child(folder: str) -> None:
         sizes[name] = len(render())
         t = step(name, t)
     maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # A yardstick measured in the same process: only json.loads of every line, the
+    # floor of any reader of this format, so the ratio survives a slow or busy machine.
+    base = time.process_time()
+    for path in collect_paths([os.path.join(folder, "results")]):
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                json.loads(line)
+    cpu["baseline: json.loads only"] = time.process_time() - base
+    times["baseline: json.loads only"] = cpu["baseline: json.loads only"]
     print(
         json.dumps(
             {
@@ -187,6 +196,8 @@ def main() -> int:
         ).stdout
     figures = json.loads(out)
     times = figures["times"]
+    baseline = times.pop("baseline: json.loads only")
+    figures["cpu"].pop("baseline: json.loads only")
     judge_total = sum(v for k, v in times.items() if k != "import+load")
     cpu_total = sum(figures["cpu"].values())
     print(f"  {'step':<12} {'wall':>8} {'cpu':>8}")
@@ -199,6 +210,10 @@ def main() -> int:
         + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in figures["sizes"].items())
     )
     print(f"judged {figures['judged']:,} (exit {figures['exit_code']})")
+    print(
+        f"yardstick: json.loads of every line alone takes {baseline:.2f} s cpu; "
+        f"merge+gate+reports = {cpu_total / baseline:.1f}x that"
+    )
     print(
         f"merge+gate+reports: {judge_total:.2f} s wall, {cpu_total:.2f} s cpu  "
         f"(target < 3 s: wall {judge_total / 3:.0%}, cpu {cpu_total / 3:.0%} of it)"
