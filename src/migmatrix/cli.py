@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     _selection_args(run)
     run.add_argument("--shard", metavar="i/N", help="run shard i of N of the tests")
     run.add_argument("--results-dir", default="results", help="where results files go")
+    run.add_argument("--workers", default="auto", help="pytest-xdist workers (0 = in-process)")
+    run.add_argument("--coverage", action="store_true", help="measure coverage per cell context")
     run.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
     gate = sub.add_parser(
@@ -111,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--html", metavar="FILE", help="write the HTML report")
     gate.add_argument(
         "--coverage-data", metavar="FILE", help="combined .coverage file (contexts = cell ids)"
+    )
+    gate.add_argument(
+        "--coverage-dir",
+        metavar="DIR",
+        help="a folder of parallel .coverage.* files, combined here (instead of --coverage-data)",
     )
 
     plan = sub.add_parser(
@@ -196,10 +203,17 @@ def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     verdicts: tuple[CoverageVerdict, ...] = ()
     total: float | None = None
-    if args.coverage_data:
-        from migmatrix.coverage_rules import evaluate_coverage
+    if args.coverage_data or args.coverage_dir:
+        import tempfile
 
-        verdicts, total = evaluate_coverage(matrix, args.coverage_data)
+        from migmatrix.coverage_rules import combine_folder, evaluate_coverage
+
+        if args.coverage_data:
+            verdicts, total = evaluate_coverage(matrix, args.coverage_data)
+        else:
+            with tempfile.TemporaryDirectory() as scratch:
+                combined = combine_folder(args.coverage_dir, os.path.join(scratch, ".coverage"))
+                verdicts, total = evaluate_coverage(matrix, combined)
 
     selected_ids = {cell.id for cell in cells}
     by_id = {cell.id: cell for cell in cells}
@@ -312,12 +326,17 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (ImportError, AttributeError):
         msg = "`migmatrix run` is not available: this installation has no migmatrix.run.run_matrix"
         raise UsageError(msg) from None
+    if args.python and len(args.python) > 1:
+        msg = "`migmatrix run` runs one interpreter; give one --python (nox runs each in turn)"
+        raise UsageError(msg)
     code = run_matrix(
-        matrix_path=args.matrix,
+        args.matrix,
         cells=args.cells,
-        python=args.python,
+        python=args.python[0] if args.python else None,
         shard=args.shard,
         results_dir=args.results_dir,
+        workers=args.workers,
+        coverage=args.coverage,
         pytest_args=list(args.pytest_args),
     )
     return int(code)

@@ -123,6 +123,21 @@ def _statements(path: str, files: Iterable[str]) -> tuple[dict[str, set[int]], f
     return statements, total
 
 
+def combine_folder(folder: str, target: str) -> str:
+    """Combine the parallel data files in `folder` into `target` (inputs kept); return target."""
+    if not os.path.isdir(folder):
+        msg = f"coverage folder {folder!r} does not exist; pass the folder of .coverage.* files"
+        raise UsageError(msg)
+    cov = coverage.Coverage(data_file=target, config_file=False)
+    try:
+        cov.combine([folder], keep=True)
+    except CoverageException as exc:
+        msg = f"{folder}: cannot combine coverage data ({exc})"
+        raise UsageError(msg) from None
+    cov.save()
+    return target
+
+
 def evaluate_coverage(
     matrix: Matrix, data_path: str
 ) -> tuple[tuple[CoverageVerdict, ...], float | None]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from migmatrix.coverage_rules import check_rule, evaluate_coverage, read_data
+from migmatrix.coverage_rules import check_rule, combine_folder, evaluate_coverage, read_data
 from migmatrix.errors import UsageError
 from migmatrix.load import load_matrix
 from migmatrix.model import CoverageRule, GateSpec
@@ -89,3 +89,27 @@ def test_a_file_that_is_not_coverage_data_is_a_usage_error(tmp_path: Path) -> No
         read_data(str(bogus))
     with pytest.raises(UsageError, match="does not exist"):
         read_data(str(tmp_path / "none"))
+
+
+def test_parallel_files_combine_with_their_cell_contexts(tmp_path: Path) -> None:
+    folder = tmp_path / "cov"
+    folder.mkdir()
+    source = tmp_path / "legacy_engine.py"
+    source.write_text(LEGACY, encoding="utf-8")
+    for suffix, context, lines in (
+        ("a", "reproduction/ssot/unit/py3.12", [2]),
+        ("b", "reproduction/deprecated/unit/py3.13", [1, 3]),
+    ):
+        data = coverage.CoverageData(basename=str(folder / ".coverage"), suffix=suffix)
+        data.set_context(context)
+        data.add_lines({str(source): lines})
+        data.write()
+    combined = read_data(combine_folder(str(folder), str(tmp_path / ".coverage")))
+    assert sorted(combined.measured_contexts()) == [
+        "reproduction/deprecated/unit/py3.13",
+        "reproduction/ssot/unit/py3.12",
+    ]
+    assert sorted(combined.lines(str(source)) or []) == [1, 2, 3]
+    assert len(list(folder.iterdir())) == 2  # inputs kept
+    verdict = check_rule(rule(files=("*legacy*.py",), max_lines=0), combined, str(tmp_path))
+    assert not verdict.passed
