@@ -180,7 +180,8 @@ def test_bootstrap_login_and_graceful_shutdown_with_a_run_in_flight(
 ) -> None:
     env = clean_env(
         NETRA_JWT_SECRET=SECRET,
-        NETRA_MIGRATION="partial:engine,factory",
+        # A matrix adapter state name (NETRA_MIGRATION: "{adapter}"), read as partial:...
+        NETRA_MIGRATION="partial[engine+factory]",
         NETRA_BOOTSTRAP_USERS="alice:pw-alice,bob:pw-bob",
     )
     server = start(tmp_path, ["--llm-latency", "0.4", "--drain-timeout", "20"], env)

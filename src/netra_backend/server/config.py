@@ -10,12 +10,12 @@ state or component is an error at startup, not at the first request.
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 from collections.abc import Mapping
 
 from netra_backend.app.core.migration import MigrationError, MigrationState
 from netra_backend.server.auth import check_secret
+from netra_backend.server.statename import as_migration_spec
 
 SECRET_ENV = "NETRA_JWT_SECRET"
 MIGRATION_ENV = "NETRA_MIGRATION"
@@ -71,17 +71,10 @@ def check_synchronous(level: str) -> str:
     return value
 
 
-# A matrix adapter state name: `partial[engine+factory]`, `partial[]`.
-_ADAPTER_STATE = re.compile(r"[A-Za-z_][\w.-]*\[(?P<components>[^\]]*)\]")
-
-
 def parse_migration(text: str) -> MigrationState:
     """A migration spec, or a matrix adapter state name (`partial[engine+factory]`), so
     a matrix can start one server per state with `NETRA_MIGRATION: "{adapter}"`."""
-    named = _ADAPTER_STATE.fullmatch(text.strip())
-    if named:
-        text = "partial:" + named["components"].replace("+", ",")
-    return MigrationState.parse(text)
+    return MigrationState.parse(as_migration_spec(text))
 
 
 def load_migration(environ: Mapping[str, str]) -> MigrationState:
