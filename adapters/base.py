@@ -242,13 +242,17 @@ class SystemUnderTest:
     async def engine(self, user_context: Any, websocket_bridge: Any = None) -> Any:
         """An engine for `user_context`, built the way code in the current state builds one."""
         return await build_engine(
-            self.state, self.registry, self.bridge if websocket_bridge is None else websocket_bridge,
+            self.state,
+            self.registry,
+            self.bridge if websocket_bridge is None else websocket_bridge,
             user_context,
         )
 
     def legacy_factories(self) -> tuple[Any, Any]:
         """The two legacy factory functions, as the seed's 1.3 calls them."""
-        module = importlib.import_module("netra_backend.app.agents.supervisor.execution_engine_factory")
+        module = importlib.import_module(
+            "netra_backend.app.agents.supervisor.execution_engine_factory"
+        )
         return module.create_execution_engine, module.get_execution_engine
 
     # ------------------------------------------------------------------ WebSocket side

@@ -11,7 +11,7 @@ components. The same adapter serves every state of a sweep, the empty one
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from adapters.base import COMPONENT_FEATURES, Adapter, CellLike, _migration
 
@@ -19,7 +19,7 @@ from adapters.base import COMPONENT_FEATURES, Adapter, CellLike, _migration
 class PartialAdapter(Adapter):
     name = "partial"
     # Per component, not per adapter: which ones apply depends on the cell.
-    component_features: dict[str, str] = dict(COMPONENT_FEATURES)
+    component_features: ClassVar[dict[str, str]] = dict(COMPONENT_FEATURES)
 
     def state_for(self, cell: CellLike) -> Any:
         unknown = sorted(set(cell.components) - set(COMPONENT_FEATURES))

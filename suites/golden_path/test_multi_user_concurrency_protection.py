@@ -17,12 +17,16 @@ NUM_CONCURRENT_USERS = 5
 AGENTS_TO_TEST = ("triage_agent", "data_helper_agent")
 
 
-async def simulate_user_session(sut: Any, user_context: Any, user_id: int) -> tuple[int, list[tuple[str, Any]]]:
+async def simulate_user_session(
+    sut: Any, user_context: Any, user_id: int
+) -> tuple[int, list[tuple[str, Any]]]:
     engine = await sut.engine(user_context)
     user_results = []
     for agent_name in AGENTS_TO_TEST:
         agent_context = sut.agent_context(
-            user_context, agent_name, f"Test query for {agent_name} from user {user_id}",
+            user_context,
+            agent_name,
+            f"Test query for {agent_name} from user {user_id}",
             run_id=f"{user_context.run_id}_{agent_name}",
             metadata={"user_session": user_id, "concurrent_test": True},
         )
@@ -34,26 +38,32 @@ async def simulate_user_session(sut: Any, user_context: Any, user_id: int) -> tu
 
 async def test_concurrent_users_golden_path(sut: Any) -> None:
     user_contexts = [
-        create_authenticated_user_context(sut, f"concurrent_user_{i}") for i in range(NUM_CONCURRENT_USERS)
+        create_authenticated_user_context(sut, f"concurrent_user_{i}")
+        for i in range(NUM_CONCURRENT_USERS)
     ]
     start_time = time.perf_counter()
     all_user_results = await asyncio.gather(
         *(simulate_user_session(sut, context, i) for i, context in enumerate(user_contexts))
     )
     total_time = time.perf_counter() - start_time
-    assert total_time < 30.0, f"CONCURRENT USER FAILURE: {NUM_CONCURRENT_USERS} users took {total_time:.1f}s"
+    assert total_time < 30.0, (
+        f"CONCURRENT USER FAILURE: {NUM_CONCURRENT_USERS} users took {total_time:.1f}s"
+    )
 
     for user_id, user_results in all_user_results:
         assert [name for name, _ in user_results] == list(AGENTS_TO_TEST)
         for agent_name, result in user_results:
-            assert result.success, f"CONCURRENT USER FAILURE: User {user_id} agent {agent_name} failed"
+            assert result.success, (
+                f"CONCURRENT USER FAILURE: User {user_id} agent {agent_name} failed"
+            )
             assert f"user {user_id}" in str(result.data), (
                 f"ISOLATION FAILURE: User {user_id} data not found in result"
             )
     for user_id, user_results in all_user_results:
-        for agent_name, result in user_results:
+        for _, result in user_results:
             for other_user_id in range(NUM_CONCURRENT_USERS):
                 if other_user_id != user_id:
                     assert f"user {other_user_id}" not in str(result.data), (
-                        f"CONTAMINATION FAILURE: User {other_user_id} data found in User {user_id} result"
+                        f"CONTAMINATION FAILURE: User {other_user_id} data found "
+                        f"in User {user_id} result"
                     )

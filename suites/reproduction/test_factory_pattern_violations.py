@@ -21,7 +21,11 @@ async def _built(value: Any) -> Any:
 
 def capabilities(engine: Any) -> set[str]:
     """The public methods an engine offers its callers."""
-    return {name for name in dir(type(engine)) if not name.startswith("_") and callable(getattr(engine, name))}
+    return {
+        name
+        for name in dir(type(engine))
+        if not name.startswith("_") and callable(getattr(engine, name))
+    }
 
 
 async def test_multiple_execution_engine_factories(sut: Any) -> None:
@@ -32,16 +36,19 @@ async def test_multiple_execution_engine_factories(sut: Any) -> None:
     factory2_engine = await _built(get_execution_engine(sut.registry, sut.bridge, contexts[1]))
     direct_engine = await sut.engine(contexts[2])
 
-    engines = {"create_execution_engine": factory1_engine, "get_execution_engine": factory2_engine,
-               "direct": direct_engine}
+    engines = {
+        "create_execution_engine": factory1_engine,
+        "get_execution_engine": factory2_engine,
+        "direct": direct_engine,
+    }
     kinds = {name: describe(type(engine)) for name, engine in engines.items()}
     assert type(factory1_engine) is type(factory2_engine) is type(direct_engine), (
         f"SSOT VIOLATION: Multiple ExecutionEngine types from different factories: {kinds}"
     )
 
     methods = {name: capabilities(engine) for name, engine in engines.items()}
-    assert methods["create_execution_engine"] == methods["get_execution_engine"] == methods["direct"], (
-        f"SSOT VIOLATION: Different ExecutionEngine capabilities: {methods}"
-    )
+    assert (
+        methods["create_execution_engine"] == methods["get_execution_engine"] == methods["direct"]
+    ), f"SSOT VIOLATION: Different ExecutionEngine capabilities: {methods}"
     for engine in engines.values():
         await engine.cleanup()

@@ -20,8 +20,10 @@ from suites.support.imports import (
 
 
 def test_execution_engine_namespace_conflicts(sut: Any) -> None:
-    """REPRODUCTION: `execution_engine.ExecutionEngine` is another class than UserExecutionEngine."""
-    from netra_backend.app.agents.supervisor.execution_engine import ExecutionEngine as DeprecatedEngine
+    """REPRODUCTION: `execution_engine.ExecutionEngine` is not UserExecutionEngine."""
+    from netra_backend.app.agents.supervisor.execution_engine import (
+        ExecutionEngine as DeprecatedEngine,
+    )
     from netra_backend.app.agents.supervisor.user_execution_engine import UserExecutionEngine
 
     assert DeprecatedEngine is UserExecutionEngine, (

@@ -50,14 +50,17 @@ async def test_user_context_contamination_reproduction(sut: Any) -> None:
     task2 = asyncio.create_task(execute_user_agent(sut, engine2, user2_context))
     result1, result2 = await asyncio.gather(task1, task2)
     await sut.settle()
-    assert result1.success and result2.success, f"runs failed: {result1.error} / {result2.error}"
+    assert result1.success, f"user1's run failed: {result1.error}"
+    assert result2.success, f"user2's run failed: {result2.error}"
 
-    leaked = check_for_user_data_contamination(result2, user1_context) + check_for_user_data_contamination(
-        result1, user2_context
-    )
+    leaked = check_for_user_data_contamination(
+        result2, user1_context
+    ) + check_for_user_data_contamination(result1, user2_context)
     assert not leaked, f"CRITICAL SECURITY VIOLATION: User data contamination detected: {leaked}"
 
-    misrouted = check_websocket_event_contamination(user1_context, user2_context, received_by_user(sut))
+    misrouted = check_websocket_event_contamination(
+        user1_context, user2_context, received_by_user(sut)
+    )
     assert not misrouted, f"CRITICAL: WebSocket events sent to wrong user: {misrouted}"
 
     await engine1.cleanup()

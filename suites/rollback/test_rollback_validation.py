@@ -44,7 +44,9 @@ def one_step_back(state: Any) -> Any:
     return _state(set(migrated[:-1]))
 
 
-def _readable(store: Any, user_id: str, thread_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _readable(
+    store: Any, user_id: str, thread_id: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return store.list_messages(thread_id, user_id), store.list_runs(user_id, thread_id)
 
 
@@ -64,11 +66,19 @@ async def test_rollback_scenario(sut: Any, target: str) -> None:
     started: list[str] = []
     known = {first.run_id}
     sut.chat.bridge.add_observer(
-        lambda m: started.append(m["run_id"]) if m["type"] == "agent_started" and m["run_id"] not in known else None
+        lambda m: (
+            started.append(m["run_id"])
+            if m["type"] == "agent_started" and m["run_id"] not in known
+            else None
+        )
     )
     in_flight = asyncio.ensure_future(
-        sut.chat.send(user, thread_id, "Will it rain this evening? Check the system status too",
-                      agent_name="supervisor_agent")
+        sut.chat.send(
+            user,
+            thread_id,
+            "Will it rain this evening? Check the system status too",
+            agent_name="supervisor_agent",
+        )
     )
     await wait_until(lambda: bool(started), "the second run to start")
     assert not in_flight.done(), "the second run finished before the rollback could happen"
@@ -81,7 +91,9 @@ async def test_rollback_scenario(sut: Any, target: str) -> None:
     )
 
     third = await sut.chat.send(user, thread_id, "And what should I wear?")
-    assert third.success, f"ROLLBACK FAILURE: the first message after the rollback failed: {third.error}"
+    assert third.success, (
+        f"ROLLBACK FAILURE: the first message after the rollback failed: {third.error}"
+    )
     await sut.settle()
 
     # Nothing lost: messages, runs and events, read through a second handle on the store.
@@ -96,14 +108,22 @@ async def test_rollback_scenario(sut: Any, target: str) -> None:
         f"ROLLBACK FAILURE: runs lost or unfinished: {recorded}"
     )
     assert [r["state"] for r in recorded if r["run_id"] == third.run_id] == [rolled_back.spec]
-    for run_id, required in zip(runs, (("agent_started", "agent_completed"), REQUIRED_EVENTS,
-                                       ("agent_started", "agent_completed"))):
+    for run_id, required in zip(
+        runs,
+        (
+            ("agent_started", "agent_completed"),
+            REQUIRED_EVENTS,
+            ("agent_started", "agent_completed"),
+        ),
+        strict=False,
+    ):
         stored = [e["type"] for e in store.list_events(run_id, user.user_id)]
         assert not sequence_problems(stored, required), (
             f"ROLLBACK FAILURE: events of {run_id} lost: stored {stored}"
         )
         assert inbox.types(run_id) == stored, (
-            f"ROLLBACK FAILURE: {run_id}: the client got {inbox.types(run_id)}, the store kept {stored}"
+            f"ROLLBACK FAILURE: {run_id}: the client got {inbox.types(run_id)}, "
+            f"the store kept {stored}"
         )
     assert not integrity_problems(inbox.messages, user.user_id, runs)
 
@@ -111,7 +131,9 @@ async def test_rollback_scenario(sut: Any, target: str) -> None:
     engine = await sut.engine(user)
     history = [{"role": m["role"], "content": m["content"]} for m in messages]
     result = await engine.execute_agent(
-        sut.agent_context(user, "triage_agent", "Summarize our chat", metadata={"history": history}),
+        sut.agent_context(
+            user, "triage_agent", "Summarize our chat", metadata={"history": history}
+        ),
         user,
     )
     assert result.success, result.error
@@ -133,8 +155,11 @@ async def test_partial_migration_state(sut: Any) -> None:
     results = []
     for step, current in enumerate(path):
         sut.switch(current)
-        text = ("What is the weather like today?" if step == 0
-                else f"Analyze the current system status, step {step}")
+        text = (
+            "What is the weather like today?"
+            if step == 0
+            else f"Analyze the current system status, step {step}"
+        )
         result = await sut.chat.send(user, thread_id, text, agent_name="supervisor_agent")
         assert result.success, f"PARTIAL MIGRATION FAILURE in {current.spec}: {result.error}"
         topic = "weather" if step == 0 else "system status"
@@ -148,7 +173,7 @@ async def test_partial_migration_state(sut: Any) -> None:
         results.append(result)
     await sut.settle()
 
-    for current, result in zip(path, results):
+    for current, result in zip(path, results, strict=False):
         types = inbox.types(result.run_id)
         assert not sequence_problems(types, REQUIRED_EVENTS), (
             f"PARTIAL MIGRATION FAILURE in {current.spec}: events {types}"

@@ -55,16 +55,20 @@ async def test_e2e_staging_execution_engine_migration(staging_url: str) -> None:
             )
         execution_time = time.perf_counter() - start_time
         answer = exchange.answer
-        assert answer.get("type") == "agent_response" and answer.get("success"), (
+        assert (answer.get("type"), answer.get("success")) == ("agent_response", True), (
             f"E2E STAGING FAILURE: Agent execution failed: {answer}"
         )
         assert execution_time < 60.0, f"E2E STAGING FAILURE: Response too slow: {execution_time}s"
         response_data = str(answer.get("response", ""))
         assert len(response_data) > 20, "E2E STAGING FAILURE: AI response too short"
-        assert "status" in response_data.lower(), f"E2E STAGING FAILURE: answer not relevant: {response_data}"
+        assert "status" in response_data.lower(), (
+            f"E2E STAGING FAILURE: answer not relevant: {response_data}"
+        )
 
         history = await client.messages(str(answer["thread_id"]))
-        assert history.status_code == 200, f"E2E STAGING FAILURE: history: HTTP {history.status_code}"
+        assert history.status_code == 200, (
+            f"E2E STAGING FAILURE: history: HTTP {history.status_code}"
+        )
         messages = history.json()["messages"]
         assert [m["role"] for m in messages] == ["user", "assistant"], messages
         assert messages[1]["content"] == response_data
@@ -80,8 +84,9 @@ async def test_e2e_staging_websocket_events(staging_url: str) -> None:
         await client.login(alice, alice_pw)
         await other.login(bob, bob_pw)
         async with client.socket() as socket:
-            exchange = await client.exchange(socket, "Test WebSocket events in staging",
-                                             agent_name="supervisor_agent")
+            exchange = await client.exchange(
+                socket, "Test WebSocket events in staging", agent_name="supervisor_agent"
+            )
         assert exchange.answer.get("success"), f"E2E STAGING FAILURE: {exchange.answer}"
         run_id = str(exchange.answer["run_id"])
         received_events = [e for e in exchange.events if e.get("run_id") == run_id]

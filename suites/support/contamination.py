@@ -31,16 +31,18 @@ def result_text(result: Any) -> str:
     return "\n".join(parts)
 
 
-def check_for_user_data_contamination(result: Any, other_context: Any,
-                                      private_words: Iterable[str] = ()) -> list[str]:
+def check_for_user_data_contamination(
+    result: Any, other_context: Any, private_words: Iterable[str] = ()
+) -> list[str]:
     """The markers of `other_context`'s user (ids and private words) found in `result`."""
     text = result_text(result)
     markers = [*identity_markers(other_context), *private_words]
     return [m for m in markers if m and _contains_token(text, m)]
 
 
-def check_websocket_event_contamination(user1_context: Any, user2_context: Any,
-                                        received: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
+def check_websocket_event_contamination(
+    user1_context: Any, user2_context: Any, received: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> list[str]:
     """Events that reached the wrong user, or a user's own run events that never reached them.
 
     `received` maps a user id to the messages that user's clients got. For each
@@ -55,7 +57,8 @@ def check_websocket_event_contamination(user1_context: Any, user2_context: Any,
             run_id, addressed = message.get("run_id"), message.get("user_id")
             if run_id == other.run_id or addressed == other.user_id:
                 found.append(
-                    f"{message.get('type')} of run {run_id!r} (for {addressed!r}) delivered to {me.user_id!r}"
+                    f"{message.get('type')} of run {run_id!r} (for {addressed!r}) "
+                    f"delivered to {me.user_id!r}"
                 )
         if not any(m.get("run_id") == me.run_id for m in messages):
             found.append(f"{me.user_id!r} received none of the events of its own run {me.run_id!r}")

@@ -13,6 +13,7 @@ import secrets
 import uuid
 from typing import Any
 
+
 def _issuer(sut: Any) -> Any:
     from netra_backend.server.auth import TokenIssuer
 
@@ -28,12 +29,16 @@ def login(sut: Any, username: str) -> str:
     return str(_issuer(sut).issue(username, username))
 
 
-def create_authenticated_user_context(sut: Any, username: str, *, thread_id: str | None = None,
-                                      run_id: str | None = None) -> Any:
+def create_authenticated_user_context(
+    sut: Any, username: str, *, thread_id: str | None = None, run_id: str | None = None
+) -> Any:
     """Log `username` in and return the UserExecutionContext of the verified identity."""
     identity = _issuer(sut).verify(login(sut, username))
-    return sut.user(identity.user_id, thread_id=thread_id,
-                    run_id=run_id or f"run_{identity.user_id}_{uuid.uuid4().hex[:8]}")
+    return sut.user(
+        identity.user_id,
+        thread_id=thread_id,
+        run_id=run_id or f"run_{identity.user_id}_{uuid.uuid4().hex[:8]}",
+    )
 
 
 def get_real_agent_registry(sut: Any) -> Any:

@@ -114,13 +114,17 @@ def sites_in_file(path: Path, root: Path) -> list[ImportSite]:
                     module = _absolute(node.module, node.level, importer, is_package)
                     text = ast.get_source_segment(source, node) or ast.unparse(node)
                     sites.append(
-                        ImportSite(shown, node.lineno, module, alias.name, " ".join(text.split()), "import")
+                        ImportSite(
+                            shown, node.lineno, module, alias.name, " ".join(text.split()), "import"
+                        )
                     )
     serves_by_getattr = NAME in source
     for node in tree.body:
         if _offers(node, serves_by_getattr):
             sites.append(
-                ImportSite(shown, node.lineno, importer, NAME, f"{importer}.{NAME} (served here)", "export")
+                ImportSite(
+                    shown, node.lineno, importer, NAME, f"{importer}.{NAME} (served here)", "export"
+                )
             )
     return sites
 
@@ -150,10 +154,14 @@ def describe(cls: Any) -> str:
 
 def scan_for_execution_engine_imports() -> list[tuple[str, ImportSite, Any]]:
     """(file, site, resolved class) for every site, resolved in the state in effect."""
-    return [(s.file, s, import_execution_engine_from_file(s)) for s in find_execution_engine_imports()]
+    return [
+        (s.file, s, import_execution_engine_from_file(s)) for s in find_execution_engine_imports()
+    ]
 
 
 def scan_for_deprecated_execution_engine_imports() -> list[tuple[ImportSite, Any]]:
-    """The sites that, in the state in effect, still give something other than UserExecutionEngine."""
+    """The sites that, in the state in effect, give something else than UserExecutionEngine."""
     target = ssot_class()
-    return [(site, cls) for _, site, cls in scan_for_execution_engine_imports() if cls is not target]
+    return [
+        (site, cls) for _, site, cls in scan_for_execution_engine_imports() if cls is not target
+    ]

@@ -25,7 +25,9 @@ REQUIRED_EVENTS: tuple[str, ...] = (
     "tool_completed",
     "agent_completed",
 )
-MESSAGE_KEYS: frozenset[str] = frozenset({"type", "run_id", "user_id", "agent_name", "timestamp", "payload"})
+MESSAGE_KEYS: frozenset[str] = frozenset(
+    {"type", "run_id", "user_id", "agent_name", "timestamp", "payload"}
+)
 
 
 class WebSocketEventMonitor:
@@ -54,16 +56,28 @@ class WebSocketEventMonitor:
     def types(self) -> list[str]:
         return [str(e["type"]) for e in self.events]
 
-    def on_event(self, event_type: str, data: Mapping[str, Any], run_id: str | None = None,
-                 agent_name: str | None = None) -> None:
+    def on_event(
+        self,
+        event_type: str,
+        data: Mapping[str, Any],
+        run_id: str | None = None,
+        agent_name: str | None = None,
+    ) -> None:
         self.events.append(
-            {"type": event_type, "run_id": run_id, "agent_name": agent_name, "data": dict(data),
-             "timestamp": time.monotonic()}
+            {
+                "type": event_type,
+                "run_id": run_id,
+                "agent_name": agent_name,
+                "data": dict(data),
+                "timestamp": time.monotonic(),
+            }
         )
 
     def observe(self, message: Mapping[str, Any]) -> None:
         """Record a delivered message (the shape users receive)."""
-        self.on_event(str(message.get("type")), message, message.get("run_id"), message.get("agent_name"))
+        self.on_event(
+            str(message.get("type")), message, message.get("run_id"), message.get("agent_name")
+        )
 
     # -- a bridge stand-in: any object with these methods can be an engine's bridge
     def register_run(self, run_id: str, user_id: str) -> None:
@@ -79,23 +93,42 @@ class WebSocketEventMonitor:
         self.on_event("agent_started", {"metadata": metadata}, run_id, agent_name)
         await self._pass_on("notify_agent_started", run_id, agent_name, metadata)
 
-    async def notify_agent_thinking(self, run_id: str, agent_name: str, reasoning: str,
-                                    step_number: int | None = None) -> None:
-        self.on_event("agent_thinking", {"reasoning": reasoning, "step_number": step_number}, run_id, agent_name)
+    async def notify_agent_thinking(
+        self, run_id: str, agent_name: str, reasoning: str, step_number: int | None = None
+    ) -> None:
+        self.on_event(
+            "agent_thinking",
+            {"reasoning": reasoning, "step_number": step_number},
+            run_id,
+            agent_name,
+        )
         await self._pass_on("notify_agent_thinking", run_id, agent_name, reasoning, step_number)
 
-    async def notify_tool_executing(self, run_id: str, agent_name: str, tool_name: str, parameters: Any) -> None:
-        self.on_event("tool_executing", {"tool_name": tool_name, "parameters": parameters}, run_id, agent_name)
+    async def notify_tool_executing(
+        self, run_id: str, agent_name: str, tool_name: str, parameters: Any
+    ) -> None:
+        self.on_event(
+            "tool_executing", {"tool_name": tool_name, "parameters": parameters}, run_id, agent_name
+        )
         await self._pass_on("notify_tool_executing", run_id, agent_name, tool_name, parameters)
 
-    async def notify_tool_completed(self, run_id: str, agent_name: str, tool_name: str, result: Any) -> None:
-        self.on_event("tool_completed", {"tool_name": tool_name, "result": result}, run_id, agent_name)
+    async def notify_tool_completed(
+        self, run_id: str, agent_name: str, tool_name: str, result: Any
+    ) -> None:
+        self.on_event(
+            "tool_completed", {"tool_name": tool_name, "result": result}, run_id, agent_name
+        )
         await self._pass_on("notify_tool_completed", run_id, agent_name, tool_name, result)
 
-    async def notify_agent_completed(self, run_id: str, agent_name: str, result: Any,
-                                     execution_time_ms: float) -> None:
-        self.on_event("agent_completed", {"result": result, "execution_time_ms": execution_time_ms},
-                      run_id, agent_name)
+    async def notify_agent_completed(
+        self, run_id: str, agent_name: str, result: Any, execution_time_ms: float
+    ) -> None:
+        self.on_event(
+            "agent_completed",
+            {"result": result, "execution_time_ms": execution_time_ms},
+            run_id,
+            agent_name,
+        )
         await self._pass_on("notify_agent_completed", run_id, agent_name, result, execution_time_ms)
 
 
@@ -129,8 +162,9 @@ def sequence_problems(types: Sequence[str], required: Iterable[str] = REQUIRED_E
     return problems
 
 
-def integrity_problems(messages: Sequence[Mapping[str, Any]], user_id: str,
-                       run_ids: Iterable[str]) -> list[str]:
+def integrity_problems(
+    messages: Sequence[Mapping[str, Any]], user_id: str, run_ids: Iterable[str]
+) -> list[str]:
     """What is wrong with the messages one user received: shape, owner, runs, time order."""
     allowed = set(run_ids)
     problems: list[str] = []
@@ -139,11 +173,15 @@ def integrity_problems(messages: Sequence[Mapping[str, Any]], user_id: str,
         if missing:
             problems.append(f"message {index} ({message.get('type')}) lacks {missing}")
         if message.get("user_id") != user_id:
-            problems.append(f"message {index} ({message.get('type')}) is addressed to "
-                            f"{message.get('user_id')!r}, received by {user_id!r}")
+            problems.append(
+                f"message {index} ({message.get('type')}) is addressed to "
+                f"{message.get('user_id')!r}, received by {user_id!r}"
+            )
         if message.get("run_id") not in allowed:
-            problems.append(f"message {index} ({message.get('type')}) belongs to run "
-                            f"{message.get('run_id')!r}, not one of {user_id!r}'s runs {sorted(allowed)}")
+            problems.append(
+                f"message {index} ({message.get('type')}) belongs to run "
+                f"{message.get('run_id')!r}, not one of {user_id!r}'s runs {sorted(allowed)}"
+            )
     stamps = [str(m.get("timestamp", "")) for m in messages]
     if stamps != sorted(stamps):
         problems.append("timestamps go backwards")

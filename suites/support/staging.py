@@ -78,7 +78,8 @@ class StagingClient:
             f"{self.base_url}/auth/login", json={"username": username, "password": password}
         )
         assert response.status_code == 200, (
-            f"E2E STAGING FAILURE: login of {username!r} gave HTTP {response.status_code}: {response.text}"
+            f"E2E STAGING FAILURE: login of {username!r} gave HTTP {response.status_code}: "
+            f"{response.text}"
         )
         body = response.json()
         self.token = str(body["access_token"])
@@ -97,12 +98,25 @@ class StagingClient:
         return connect(f"{ws_url(self.base_url)}/ws?token={quote(self.token)}")
 
     @staticmethod
-    async def exchange(socket: Any, text: str, *, thread_id: str | None = None,
-                       agent_name: str = "triage_agent", timeout: float = ANSWER_TIMEOUT) -> Exchange:
+    async def exchange(
+        socket: Any,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        agent_name: str = "triage_agent",
+        timeout: float = ANSWER_TIMEOUT,
+    ) -> Exchange:
         """Send one user message and read until its `agent_response` (or an error event)."""
-        await socket.send(json.dumps(
-            {"type": "user_message", "thread_id": thread_id, "text": text, "agent_name": agent_name}
-        ))
+        await socket.send(
+            json.dumps(
+                {
+                    "type": "user_message",
+                    "thread_id": thread_id,
+                    "text": text,
+                    "agent_name": agent_name,
+                }
+            )
+        )
         events: list[dict[str, Any]] = []
 
         async def read() -> dict[str, Any]:

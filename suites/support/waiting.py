@@ -8,8 +8,10 @@ from collections.abc import Callable
 DEFAULT_TIMEOUT = 10.0
 
 
-async def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Poll `condition` at every event-loop turn until it holds; AssertionError naming `what` if not.
+async def wait_until(
+    condition: Callable[[], bool], what: str, timeout: float = DEFAULT_TIMEOUT
+) -> None:
+    """Poll `condition` at every event-loop turn until it holds, else AssertionError naming `what`.
 
     Polling at every turn (`sleep(0)`) matters: a run in flight advances one step
     per turn, so the caller sees the condition the turn after it became true,

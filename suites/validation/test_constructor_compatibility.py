@@ -23,7 +23,8 @@ LEGACY_PATH = "netra_backend.app.agents.supervisor.execution_engine"
 def _check_engine(engine: Any, user_context: Any, engine_class: Any, how: str) -> None:
     assert engine is not None, f"Legacy constructor compatibility failed ({how})"
     assert isinstance(engine, engine_class), (
-        f"MIGRATION INCOMPLETE: {how} should return UserExecutionEngine, got {describe(type(engine))}"
+        f"MIGRATION INCOMPLETE: {how} should return UserExecutionEngine, "
+        f"got {describe(type(engine))}"
     )
     for method in ("execute_agent", "get_execution_stats", "cleanup", "get_user_context"):
         assert hasattr(engine, method), f"{method} method missing ({how})"
@@ -37,17 +38,24 @@ async def test_legacy_constructor_compatibility(sut: Any) -> None:
 
     execution_engine_class = importlib.import_module(LEGACY_PATH).ExecutionEngine
     assert hasattr(execution_engine_class, "create_from_legacy"), (
-        f"MIGRATION INCOMPLETE: {LEGACY_PATH}.ExecutionEngine is {describe(execution_engine_class)}, "
-        "which has no create_from_legacy compatibility bridge"
+        f"MIGRATION INCOMPLETE: {LEGACY_PATH}.ExecutionEngine is "
+        f"{describe(execution_engine_class)}, which has no create_from_legacy compatibility bridge"
     )
     user_context = sut.user("legacy_ctor_user")
     engine = await execution_engine_class.create_from_legacy(
         registry=sut.registry, websocket_bridge=sut.bridge, user_context=user_context
     )
-    _check_engine(engine, user_context, UserExecutionEngine, f"{LEGACY_PATH}.ExecutionEngine.create_from_legacy")
+    _check_engine(
+        engine,
+        user_context,
+        UserExecutionEngine,
+        f"{LEGACY_PATH}.ExecutionEngine.create_from_legacy",
+    )
 
     built = await sut.engine(user_context)
-    _check_engine(built, user_context, UserExecutionEngine, "the engine built from legacy arguments")
+    _check_engine(
+        built, user_context, UserExecutionEngine, "the engine built from legacy arguments"
+    )
     result = await built.execute_agent(
         sut.agent_context(user_context, "triage_agent", "What is the system status?"), user_context
     )

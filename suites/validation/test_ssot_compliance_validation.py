@@ -40,7 +40,9 @@ def test_single_execution_engine_import_source(sut: Any) -> None:
     )
 
 
-async def execute_isolated_agent(sut: Any, engine: Any, user_context: Any, private_data: str) -> Any:
+async def execute_isolated_agent(
+    sut: Any, engine: Any, user_context: Any, private_data: str
+) -> Any:
     """One user's request: the same words every user uses, with their private data attached."""
     agent_context = sut.agent_context(
         user_context, "data_helper_agent", QUESTION, metadata={"private_data": private_data}
@@ -55,7 +57,7 @@ async def test_user_context_isolation_after_migration(sut: Any) -> None:
     engines = [await sut.engine(context) for context in user_contexts]
     tasks = [
         asyncio.create_task(execute_isolated_agent(sut, engine, context, f"test_data_user_{i}"))
-        for i, (engine, context) in enumerate(zip(engines, user_contexts))
+        for i, (engine, context) in enumerate(zip(engines, user_contexts, strict=False))
     ]
     results = await asyncio.gather(*tasks)
 
@@ -71,5 +73,31 @@ async def test_user_context_isolation_after_migration(sut: Any) -> None:
     for i, result in enumerate(results):
         assert result.success, f"User {i} run failed: {result.error}"
         assert f"test_data_user_{i}" in str(result), f"User {i} data missing from result"
+    for engine in engines:
+        await engine.cleanup()
+
+
+async def test_execution_stats_isolated(sut: Any) -> None:
+    """All state per engine: each engine's stats and history count its own user's runs only."""
+    users = [sut.user(f"stats_user_{i}") for i in range(2)]
+    engines = [await sut.engine(user) for user in users]
+    results = await asyncio.gather(
+        *(
+            engine.execute_agent(
+                sut.agent_context(
+                    user, "triage_agent", f"What is the system status for {user.user_id}?"
+                ),
+                user,
+            )
+            for engine, user in zip(engines, users, strict=False)
+        )
+    )
+    assert all(r.success for r in results), [r.error for r in results]
+    for engine, user in zip(engines, users, strict=False):
+        stats = await engine.get_execution_stats()
+        assert (stats["total_executions"], stats["users"]) == (1, [user.user_id]), (
+            f"ISOLATION VIOLATION: the execution stats of {user.user_id}'s engine count "
+            f"other runs: {stats['total_executions']} runs of users {stats['users']}"
+        )
     for engine in engines:
         await engine.cleanup()

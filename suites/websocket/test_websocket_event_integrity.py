@@ -40,13 +40,17 @@ async def test_websocket_events_during_migration(sut: Any) -> None:
         monitor = create_websocket_event_monitor(forward_to=sut.bridge)
         engine = await sut.engine(user_context, websocket_bridge=monitor)
         agent_context = sut.agent_context(
-            user_context, "triage_agent", "Test WebSocket event delivery",
+            user_context,
+            "triage_agent",
+            "Test WebSocket event delivery",
             metadata={"websocket_test": pattern["name"]},
         )
         with monitor:
             result = await engine.execute_agent(agent_context, user_context)
             events_received = monitor.get_events()
-        assert result.success, f"WEBSOCKET FAILURE: run failed with {pattern['name']}: {result.error}"
+        assert result.success, (
+            f"WEBSOCKET FAILURE: run failed with {pattern['name']}: {result.error}"
+        )
         for required_event in ("agent_started", "agent_thinking", "agent_completed"):
             assert any(e["type"] == required_event for e in events_received), (
                 f"WEBSOCKET FAILURE: {required_event} not received with {pattern['name']}"
@@ -54,9 +58,8 @@ async def test_websocket_events_during_migration(sut: Any) -> None:
         event_types = [e["type"] for e in events_received]
         assert event_types[0] == "agent_started", "First event must be agent_started"
         assert event_types[-1] == "agent_completed", "Last event must be agent_completed"
-        assert {e["run_id"] for e in events_received} == {user_context.run_id}, (
-            f"WEBSOCKET FAILURE: events name other runs: {sorted({e['run_id'] for e in events_received})}"
-        )
+        named = sorted({str(e["run_id"]) for e in events_received})
+        assert named == [user_context.run_id], f"WEBSOCKET FAILURE: events name other runs: {named}"
 
         await sut.settle()
         assert inbox.types() == event_types, (
