@@ -223,3 +223,69 @@ def test_bootstrap_login_and_graceful_shutdown_with_a_run_in_flight(
     assert token not in log  # uvicorn logs WebSocket paths: the token is redacted
     assert "token=[redacted]" in log
     assert SECRET not in log
+
+
+def test_a_rollback_restart_over_the_same_database_loses_nothing(tmp_path: Path) -> None:
+    """Staging's rollback: the harness restarts the server in another state, same port,
+    same database, same signing key ({secret}); the conversation carries on."""
+    from migmatrix.model import EnvSpec, ServiceSpec
+    from migmatrix.service import start_service
+
+    env = EnvSpec(
+        name="staging",
+        service=ServiceSpec(
+            command=(
+                "python",
+                "-m",
+                "netra_backend.server",
+                "--port",
+                "{port}",
+                "--db",
+                "{workdir}/staging.db",
+            ),
+            health="http://{host}:{port}/health",
+            env=(
+                ("NETRA_JWT_SECRET", "{secret}"),
+                ("NETRA_BOOTSTRAP_USERS", "alice:pw-alice"),
+                ("NETRA_MIGRATION", "ssot"),
+            ),
+        ),
+    )
+    service = start_service(env, workdir=tmp_path, log_dir=tmp_path, environ=clean_env())
+    try:
+        token = str(
+            post(service.url + "/auth/login", {"username": "alice", "password": "pw-alice"})[1][
+                "access_token"
+            ]
+        )
+        ws = f"ws://127.0.0.1:{service.port}/ws?token={token}"
+
+        async def say(text: str, thread_id: str | None) -> dict[str, object]:
+            async with websockets.connect(ws) as socket:
+                frame = {"type": "user_message", "thread_id": thread_id, "text": text}
+                await socket.send(json.dumps(frame))
+                while (message := await recv(socket))["type"] != "agent_response":
+                    pass
+                return message
+
+        first = asyncio.run(say("first question about the weather", None))
+        thread_id = str(first["thread_id"])
+        service.restart({"NETRA_MIGRATION": "deprecated"})
+        assert get(service.url + "/health")[1]["migration"] == "deprecated"
+        # The token issued before the restart still works: same key, same users.
+        second = asyncio.run(say("second question, after the rollback", thread_id))
+        assert second["thread_id"] == thread_id
+        request = urllib.request.Request(
+            f"{service.url}/threads/{thread_id}/messages",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            messages = json.loads(response.read())["messages"]
+        assert [(m["role"], m["content"]) for m in messages] == [
+            ("user", "first question about the weather"),
+            ("assistant", first["response"]),
+            ("user", "second question, after the rollback"),
+            ("assistant", second["response"]),
+        ]
+    finally:
+        assert service.stop() == 0
