@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from migmatrix.session import CellContext, MatrixRun
 
 RUN_KEY = pytest.StashKey["MatrixRun"]()
+HANDOFF_KEY = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,22 +88,28 @@ def pytest_load_initial_conftests(
     known = early_config.known_args_namespace
     if not getattr(known, "matrix", None):
         return
+    from migmatrix import session
     from migmatrix.errors import MigmatrixError
-    from migmatrix.session import open_run
 
-    try:
-        run = open_run(
-            known.matrix,
-            invocation_dir=early_config.invocation_params.dir,
-            cells=known.cells,
-            shard=known.shard,
-            results_dir=known.results_dir,
-            timeout=known.matrix_timeout,
-            run_id=known.run_id,
-        )
-    except MigmatrixError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    where = early_config.invocation_params.dir
+    options = (known.cells, known.shard, known.results_dir, known.matrix_timeout, known.run_id)
+    key = session.run_key(known.matrix, where, *options)
+    run = session.from_controller(key)
+    if run is None:
+        try:
+            run = session.open_run(
+                known.matrix,
+                invocation_dir=where,
+                cells=known.cells,
+                shard=known.shard,
+                results_dir=known.results_dir,
+                timeout=known.matrix_timeout,
+                run_id=known.run_id,
+            )
+        except MigmatrixError as exc:
+            raise pytest.UsageError(str(exc)) from None
     early_config.stash[RUN_KEY] = run
+    early_config.stash[HANDOFF_KEY] = key
     if not known.file_or_dir:
         suites = run.suite_args()
         args.extend(suites)
@@ -119,7 +126,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # One phase's broken file must not stop the other phases: its collection
     # error becomes error records for that phase's cells instead.
     config.option.continue_on_collection_errors = True
-    config.pluginmanager.register(MatrixPlugin(config, run, workerinput is None), "migmatrix-run")
+    controller = workerinput is None
+    if controller and getattr(config.option, "dist", "no") != "no":
+        from migmatrix import session
+
+        session.hand_to_workers(run, config.stash[HANDOFF_KEY])
+    config.pluginmanager.register(MatrixPlugin(config, run, controller), "migmatrix-run")
 
 
 class MatrixPlugin:
@@ -171,6 +183,7 @@ class MatrixPlugin:
         if self.controller:
             from migmatrix import session as matrix_session
 
+            matrix_session.withdraw_handoff()
             matrix_session.release_controller(self.run, self.services)
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:

@@ -326,14 +326,13 @@ def prepare_controller(run: MatrixRun, config: Any, running: list[Any]) -> None:
     run.workdir = tempfile.mkdtemp(prefix=f"migmatrix-{run.run_id}-")
     if run.shard is not None:
         run.durations = read_durations(run.results_dir, skip_shards_of=run.shard[1])
-    if getattr(config.option, "collectonly", False):
+    envs = {cell.env for cell in run.cells}
+    needed = [spec for spec in run.matrix.envs if spec.name in envs and spec.service is not None]
+    if not needed or getattr(config.option, "collectonly", False):
         return
     from migmatrix import service
 
-    envs = {cell.env for cell in run.cells}
-    for spec in run.matrix.envs:
-        if spec.name not in envs or spec.service is None:
-            continue
+    for spec in needed:
         remote = service.remote_service_info(spec, os.environ)
         if remote is not None:
             run.services[spec.name] = remote.to_dict()
@@ -405,3 +404,69 @@ def write_records(run: MatrixRun, recorder: Any) -> Path:
     path = run.results_path()
     write_results(path, header, recorder.finish(), finished=now_iso())
     return path
+
+
+# --------------------------------------------------------------------------- early hand-off
+
+HANDOFF_ENV = "MIGMATRIX_RUN_HANDOFF"
+
+
+def run_key(matrix_path: str, invocation_dir: Path, *options: object) -> str:
+    """A fingerprint of one run's inputs: the matrix file (path, size, mtime) and the options."""
+    import hashlib
+
+    path = Path(matrix_path)
+    if not path.is_absolute():
+        path = invocation_dir / path
+    try:
+        stat = path.stat()
+        file_part = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        file_part = str(path)
+    text = repr((file_part, str(invocation_dir), options))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def hand_to_workers(run: MatrixRun, key: str) -> None:
+    """Let xdist workers reuse this process's loaded and planned run.
+
+    Workers are started by the controller and inherit its environment; they
+    would otherwise each read, validate (jsonschema) and plan the matrix again
+    before collecting, which costs about as much as a pytest start-up. The run
+    is pickled to a private file named, with the run's fingerprint, by an
+    environment variable; a process whose own fingerprint differs (another
+    matrix, other options, a nested pytest) ignores it and loads for itself.
+    """
+    import pickle
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="migmatrix-run-", suffix=".pickle")
+    with os.fdopen(fd, "wb") as out:
+        pickle.dump(run, out, protocol=pickle.HIGHEST_PROTOCOL)
+    os.environ[HANDOFF_ENV] = f"{key}:{name}"
+
+
+def from_controller(key: str) -> MatrixRun | None:
+    """The run the controller handed over for this fingerprint, or None."""
+    import pickle
+
+    value = os.environ.get(HANDOFF_ENV, "")
+    found_key, _, name = value.partition(":")
+    if found_key != key or not name:
+        return None
+    try:
+        with open(name, "rb") as handle:
+            run = pickle.load(handle)
+    except (OSError, pickle.PickleError, EOFError, AttributeError):
+        return None
+    return run if isinstance(run, MatrixRun) else None
+
+
+def withdraw_handoff() -> None:
+    import contextlib
+
+    value = os.environ.pop(HANDOFF_ENV, "")
+    name = value.partition(":")[2]
+    if name:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
