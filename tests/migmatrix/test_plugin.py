@@ -316,10 +316,11 @@ def test_shards_are_disjoint_and_together_the_whole_run(
     assert comparable(merged) == comparable(whole)
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
-def test_selection_and_explicit_paths(pytester: pytest.Pytester, mode: str) -> None:
+def test_selection_and_explicit_paths(pytester: pytest.Pytester) -> None:
+    # Serial only: selection happens before any worker exists, and the -n 2 runs
+    # above already show workers use the same cells as the controller.
     write_matrix(pytester)
-    run(pytester, mode, "--cells", "new and unit", "suites/alpha", "--run-id", "sel")
+    run(pytester, "serial", "--cells", "new and unit", "suites/alpha", "--run-id", "sel")
     records = records_of(pytester.path / "results" / "sel.jsonl")
     assert cells_of(records) == {f"alpha/new/unit/py{PY}"}
     assert {t for _, t in records} == ALPHA_TESTS
@@ -355,3 +356,45 @@ def test_a_bad_matrix_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {message}"])
     assert "Traceback" not in result.stderr.str()
+
+
+SERVICE_MATRIX = f"""
+python: ["{PY}"]
+phases: {{alpha: suites/alpha}}
+adapters: {{old: {{object: "adapters.old:adapter"}}}}
+envs:
+  unit: {{features: []}}
+  staging:
+    features: [server]
+    service:
+      command: [python, -c, "import sys; print('boom: no database'); sys.exit(3)"]
+      health: "http://{{host}}:{{port}}/health"
+"""
+
+SERVICE_SUITE = """
+def test_url(cell):
+    if cell.env == "staging":
+        assert cell.service_url == "http://remote.example:8080"
+    else:
+        assert cell.service_url is None
+"""
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_a_dead_service_turns_its_cells_tests_into_errors_with_the_log(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    write_matrix(pytester, SERVICE_MATRIX, **{"alpha/test_a.py": SERVICE_SUITE})
+    monkeypatch.delenv("STAGING_URL", raising=False)
+    run(pytester, mode, "suites/alpha")
+    records = records_of(pytester.path / "results" / f"py{PY}.jsonl")
+    dead = records[(f"alpha/old/staging/py{PY}", "test_a.py::test_url")]
+    assert dead.outcome.value == "error"
+    assert "boom: no database" in dead.message
+    assert records[(f"alpha/old/unit/py{PY}", "test_a.py::test_url")].outcome.value == "passed"
+
+    # With STAGING_URL set nothing is started: the cells get that URL.
+    monkeypatch.setenv("STAGING_URL", "http://remote.example:8080/")
+    run(pytester, mode, "suites/alpha")
+    records = records_of(pytester.path / "results" / f"py{PY}.jsonl")
+    assert {r.outcome.value for r in records.values()} == {"passed"}
