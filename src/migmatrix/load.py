@@ -11,7 +11,7 @@ data the previous one has vouched for:
    unknown keys (with the closest valid key), wrong types (with the quoting fix
    for `3.10`, which YAML reads as the number 3.1), missing keys, bad words.
 3. Meaning: suite folders exist, adapter objects import, names referenced by
-   include/exclude/rules/states exist, regexes compile, excludes leave a cell.
+   include/exclude/rules/states/rollback paths exist, regexes compile, excludes leave a cell.
 
 Only the first error is the headline; the others follow it in file order, so one
 run shows every problem. Nothing here prints.
@@ -52,7 +52,7 @@ from migmatrix.model import (
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Verdict
 from migmatrix.plan import adapter_matches, glob_match, is_glob, plan_cells
 from migmatrix.schema import load_schema
-from migmatrix.sweep import expand_adapter
+from migmatrix.sweep import ROLLBACK_KEYWORDS, expand_adapter, rollback_pairs
 
 KeyPath = tuple[str | int, ...]
 
@@ -429,6 +429,7 @@ class _Builder:
             rules=rules,
             gates=gates,
             timeout=float(data.get("timeout", 300.0)),
+            rollback_paths=self.rollback(data.get("rollback", {}), known),
         )
         self.check_not_empty(matrix)
         if self.import_adapters:
@@ -617,6 +618,34 @@ class _Builder:
                     location=self.doc.at(base),
                 )
             )
+        return tuple(out)
+
+    def rollback(self, raw: dict[str, Any], known: _Names) -> tuple[tuple[str, str], ...]:
+        """The declared rollback paths; each must name states and switch at least one."""
+        out = []
+        swept = [spec.name for spec in known.adapters if spec.components]
+        for i, item in enumerate(raw.get("paths", [])):
+            base: KeyPath = ("rollback", "paths", i)
+            frm, to = item["from"], item["to"]
+            self.check_selector(known, "adapter", frm, (*base, "from"))
+            if to in ROLLBACK_KEYWORDS:
+                if not swept:
+                    msg = (
+                        f"`to: {to}` steps back along a rollout, but no adapter declares "
+                        "`components`; name the target state instead, e.g. `to: deprecated`"
+                    )
+                    raise self.fail(msg, (*base, "to"))
+            else:
+                self.check_selector(known, "adapter", to, (*base, "to"))
+            pairs = rollback_pairs(known.adapters, [(frm, to)])
+            if not pairs:
+                msg = (
+                    f"the path from {frm!r} to {to!r} switches nothing: no state it names "
+                    "differs from the state it starts in by a migrated component; "
+                    "fix `from` or `to`, or remove the path"
+                )
+                raise self.fail(msg, base)
+            out.append((frm, to))
         return tuple(out)
 
     def gates(self, raw: dict[str, Any]) -> GateSpec:

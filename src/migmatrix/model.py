@@ -157,6 +157,9 @@ class Matrix:
     `root` is the folder holding the file (suite paths and adapter imports are
     relative to it); `digest` is a hash of the file's normalized content, written
     into every results file so merge can tell runs of different matrices apart.
+    `rollback_paths` are the declared (from, to) rollback paths as written: `from`
+    a glob over adapter states, `to` a glob or `chain` / `previous`
+    (`migmatrix.sweep.rollback_targets` turns them into concrete states).
     """
 
     path: str
@@ -172,6 +175,7 @@ class Matrix:
     rules: tuple[ExpectRule, ...]
     gates: GateSpec
     timeout: float = 300.0
+    rollback_paths: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- plan

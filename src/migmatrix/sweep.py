@@ -122,3 +122,126 @@ def pairwise_rows(n: int) -> list[tuple[bool, ...]]:
             values[k] = gains[1] > gains[0]
         take(tuple(values[k] for k in range(n)))
     return rows
+
+
+# --------------------------------------------------------------------------- rollback paths
+
+ROLLBACK_KEYWORDS = ("chain", "previous")
+"""`to:` words that name targets relative to the state rolled back from."""
+
+
+def all_states(adapters: Sequence[AdapterSpec]) -> tuple[AdapterState, ...]:
+    """Every state of every adapter, in display order."""
+    return tuple(state for spec in adapters for state in expand_adapter(spec))
+
+
+def _component_features(adapters: Sequence[AdapterSpec]) -> frozenset[str]:
+    return frozenset(f for spec in adapters for c in spec.components for f in c.features)
+
+
+def _migration_of(state: AdapterState, adapters: Sequence[AdapterSpec]) -> frozenset[str]:
+    """The component features a state has: what decides which state is below which."""
+    return state[2] & _component_features(adapters)
+
+
+def _previous(state: AdapterState, adapters: Sequence[AdapterSpec]) -> tuple[AdapterState, ...]:
+    """One step back along each swept adapter's rollout: the last migrated component undone.
+
+    A plain adapter counts as having migrated every component whose features it has,
+    so `ssot` steps back to the rollout's state before its last component.
+    """
+    out = []
+    for spec in adapters:
+        if not spec.components:
+            continue
+        own = state[0].startswith(f"{spec.name}[")
+        migrated = [
+            c
+            for c in spec.components
+            if (c.name in state[1] if own else bool(c.features) and set(c.features) <= state[2])
+        ]
+        if not migrated:
+            continue
+        kept = [c.name for c in migrated[:-1]]
+        features = frozenset(spec.features).union(*(c.features for c in migrated[:-1]))
+        out.append((state_name(spec.name, kept), tuple(kept), features))
+    return tuple(out)
+
+
+def _chain_below(state: AdapterState, adapters: Sequence[AdapterSpec]) -> tuple[AdapterState, ...]:
+    """The states of each swept adapter's rollout chain that have strictly less migrated."""
+    mine = _migration_of(state, adapters)
+    out = []
+    for spec in adapters:
+        if not spec.components:
+            continue
+        chain = AdapterSpec(spec.name, spec.object, spec.features, spec.components, "chain")
+        for candidate in expand_adapter(chain):
+            if _migration_of(candidate, adapters) < mine:
+                out.append(candidate)
+    return tuple(out)
+
+
+def path_targets(
+    source: AdapterState, target: str, adapters: Sequence[AdapterSpec]
+) -> tuple[AdapterState, ...]:
+    """The states one declared `to:` names for a rollback from `source`.
+
+    `chain` is each state of the rollout chain below `source`, `previous` the state
+    one rollout step back, anything else a glob over state names (or a whole
+    adapter's name). States with the same migrated components as `source` are left
+    out: switching to them changes nothing, so there is nothing to roll back.
+    """
+    if target == "chain":
+        found = _chain_below(source, adapters)
+    elif target == "previous":
+        found = _previous(source, adapters)
+    else:
+        from migmatrix.plan import adapter_matches
+
+        found = tuple(
+            state
+            for spec in adapters
+            for state in expand_adapter(spec)
+            if adapter_matches(target, state[0], spec.name)
+        )
+    mine = _migration_of(source, adapters)
+    return tuple(s for s in found if _migration_of(s, adapters) != mine)
+
+
+def rollback_targets(
+    adapters: Sequence[AdapterSpec], paths: Sequence[tuple[str, str]], state: str
+) -> tuple[AdapterState, ...]:
+    """The states the declared `paths` roll adapter state `state` back to, each once.
+
+    A target is the (name, components, features) of a state, like a cell's adapter
+    state, so the suite switches to it the way an adapter opens a cell. In the order the paths are declared, then the order each path names them; an
+    unknown `state` has no targets.
+    """
+    from migmatrix.plan import adapter_matches
+
+    owners = {name: spec.name for spec in adapters for name, _, _ in expand_adapter(spec)}
+    sources = [s for s in all_states(adapters) if s[0] == state]
+    if not sources:
+        return ()
+    source = sources[0]
+    # Keyed by features: two names for one set of features (`deprecated` and
+    # `partial[]`) are one switch, tested once under the first name reached.
+    seen: dict[frozenset[str], AdapterState] = {}
+    for frm, to in paths:
+        if not adapter_matches(frm, state, owners[state]):
+            continue
+        for target in path_targets(source, to, adapters):
+            seen.setdefault(target[2], target)
+    return tuple(seen.values())
+
+
+def rollback_pairs(
+    adapters: Sequence[AdapterSpec], paths: Sequence[tuple[str, str]]
+) -> tuple[tuple[str, str], ...]:
+    """Every concrete (from state, to state) pair the paths declare, in display order."""
+    return tuple(
+        (state, target[0])
+        for state, _, _ in all_states(adapters)
+        for target in rollback_targets(adapters, paths, state)
+    )
