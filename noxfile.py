@@ -49,7 +49,8 @@ def matrix(session: nox.Session) -> None:
     for py in AXES.python:
         if py not in found:
             session.warn(f"Python {py} not found on this machine: its cells were skipped")
-    _gate(session, ["--python", ",".join(found), *mm.selection_args(session.posargs)])
+    pythons = [arg for py in found for arg in ("--python", py)]
+    _gate(session, [*pythons, *mm.selection_args(session.posargs)])
 
 
 @nox.session

@@ -66,13 +66,15 @@ def expose_pyenv_interpreters(versions: Iterable[str], environ: Any = None) -> s
     """Let nox find every wanted interpreter that pyenv has installed.
 
     pyenv answers `python3.X` only for the versions named in PYENV_VERSION (or its
-    global file); setting PYENV_VERSION to all installed versions that match the
-    matrix makes every shim answer, without writing a machine path anywhere.
-    Returns the value set, or None when pyenv is absent or the user set it.
+    global file). Adding every installed version that the matrix wants makes each
+    shim answer, without writing a machine path anywhere. The versions already in
+    PYENV_VERSION stay first: pyenv's own shim sets it to the running version when
+    it starts nox, and a user may have chosen an order. Returns the new value, or
+    None when pyenv is absent or nothing needed adding.
     """
     environ = os.environ if environ is None else environ
     pyenv = shutil.which("pyenv")
-    if pyenv is None or environ.get("PYENV_VERSION"):
+    if pyenv is None:
         return None
     try:
         listed = subprocess.run(
@@ -80,10 +82,11 @@ def expose_pyenv_interpreters(versions: Iterable[str], environ: Any = None) -> s
         ).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return None
-    chosen = pick_versions(listed, versions)
-    if not chosen:
+    current = [v for v in environ.get("PYENV_VERSION", "").split(":") if v]
+    added = [v for v in pick_versions(listed, versions) if v not in current]
+    if not added:
         return None
-    value = ":".join(chosen)
+    value = ":".join([*current, *added])
     environ["PYENV_VERSION"] = value
     return value
 
