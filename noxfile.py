@@ -63,7 +63,11 @@ def gate(session: nox.Session) -> None:
 def _gate(session: nox.Session, extra: list[str]) -> None:
     os.makedirs(mm.REPORTS_DIR, exist_ok=True)
     coverage_files = glob.glob(os.path.join(mm.COVERAGE_DIR, ".coverage*"))
-    coverage = ["--coverage-dir", mm.COVERAGE_DIR] if coverage_files else []
+    coverage = (
+        ["--coverage-dir", mm.COVERAGE_DIR, "--coverage-html", f"{mm.REPORTS_DIR}/coverage"]
+        if coverage_files
+        else []
+    )
     session.run(
         "migmatrix", "gate", mm.RESULTS_DIR, *coverage,
         "--json", f"{mm.REPORTS_DIR}/gate.json",

@@ -57,6 +57,18 @@ _RUN_EXAMPLE = """\
 examples:
   migmatrix run                                 # every cell of ./matrix.yaml, this interpreter
   migmatrix run --cells 'reproduction/*' --shard 1/2 --results-dir results -- -x
+  migmatrix run --shard 2/3 --durations previous-results/   # balanced by earlier timings
+
+Without --shard, GitLab's CI_NODE_INDEX/CI_NODE_TOTAL, Buildkite's
+BUILDKITE_PARALLEL_JOB/BUILDKITE_PARALLEL_JOB_COUNT or CircleCI's
+CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL choose the shard (the run names them in one
+line); an explicit --shard wins. Every shard of a split must get the same
+--durations input (or none), or the shards overlap and leave gaps.
+
+Exit codes: the run does not judge - reproduction tests are meant to fail, and
+the gate decides. 0 when a complete results file was written, whatever the tests
+did (pytest's own exit code is printed); 2 usage or matrix error; 3 no complete
+results file (pytest stopped early, was interrupted or crashed).
 """
 
 
@@ -92,7 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _matrix_arg(run)
     _selection_args(run)
-    run.add_argument("--shard", metavar="i/N", help="run shard i of N of the tests")
+    run.add_argument(
+        "--shard",
+        metavar="i/N",
+        help="run shard i of N of the tests (default: from the CI's parallelism variables)",
+    )
+    run.add_argument(
+        "--durations",
+        metavar="FILE_OR_DIR",
+        help="earlier results (.jsonl or a folder) to balance shards by (default: plain split)",
+    )
+    run.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="a selection matching no cell of this interpreter runs nothing and exits 0",
+    )
     run.add_argument("--results-dir", default="results", help="where results files go")
     run.add_argument("--workers", default="auto", help="pytest-xdist workers (0 = in-process)")
     run.add_argument("--coverage", action="store_true", help="measure coverage per cell context")
@@ -113,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--html", metavar="FILE", help="write the HTML report")
     gate.add_argument(
         "--coverage-data", metavar="FILE", help="combined .coverage file (contexts = cell ids)"
+    )
+    gate.add_argument(
+        "--coverage-html",
+        metavar="DIR",
+        help="also write coverage.py's HTML report, with cell contexts shown, into DIR",
     )
     gate.add_argument(
         "--coverage-dir",
@@ -203,17 +234,23 @@ def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     verdicts: tuple[CoverageVerdict, ...] = ()
     total: float | None = None
+    coverage_html: str | None = None
     if args.coverage_data or args.coverage_dir:
         import tempfile
 
         from migmatrix.coverage_rules import combine_folder, evaluate_coverage
 
         if args.coverage_data:
-            verdicts, total = evaluate_coverage(matrix, args.coverage_data)
+            combined = args.coverage_data
+            verdicts, total = evaluate_coverage(matrix, combined)
         else:
             with tempfile.TemporaryDirectory() as scratch:
                 combined = combine_folder(args.coverage_dir, os.path.join(scratch, ".coverage"))
                 verdicts, total = evaluate_coverage(matrix, combined)
+                if args.coverage_html:
+                    coverage_html = _coverage_html(combined, args.coverage_html)
+        if args.coverage_data and args.coverage_html:
+            coverage_html = _coverage_html(combined, args.coverage_html)
 
     selected_ids = {cell.id for cell in cells}
     by_id = {cell.id: cell for cell in cells}
@@ -251,8 +288,33 @@ def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except ImportError:
             msg = "--html needs migmatrix.report_html, which this installation lacks"
             raise UsageError(msg) from None
-        _write(args.html, render_html(result))
+        link = None
+        if coverage_html is not None:
+            target = os.path.join(coverage_html, "index.html")
+            link = os.path.relpath(target, os.path.dirname(os.path.abspath(args.html)) or ".")
+        _write(args.html, render_html(result, coverage_html=link))
+    written = [
+        (label, path)
+        for label, path in (
+            ("Markdown", args.markdown),
+            ("JSON", args.json),
+            ("JUnit XML", args.junit),
+            ("coverage HTML", coverage_html and os.path.join(coverage_html, "index.html")),
+            ("HTML report", args.html),
+        )
+        if path
+    ]
+    for label, path in written:
+        err.write(f"migmatrix: {label}: {path}\n")
     return result.exit_code
+
+
+def _coverage_html(data_file: str, directory: str) -> str:
+    """coverage.py's own HTML report, with the contexts (cell ids) of every line shown."""
+    from migmatrix.covctl import html_report
+
+    html_report(data_file, directory)
+    return directory
 
 
 def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -329,7 +391,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.python and len(args.python) > 1:
         msg = "`migmatrix run` runs one interpreter; give one --python (nox runs each in turn)"
         raise UsageError(msg)
-    code = run_matrix(
+    summary = run_matrix(
         args.matrix,
         cells=args.cells,
         python=args.python[0] if args.python else None,
@@ -338,7 +400,24 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         workers=args.workers,
         coverage=args.coverage,
         pytest_args=list(args.pytest_args),
+        durations=args.durations,
+        allow_empty=args.allow_empty,
     )
+    if summary.nothing_to_run:
+        out.write(
+            f"migmatrix run: no cell of this interpreter matches {args.cells!r}; ran nothing\n"
+        )
+        return int(summary.exit_code)
+    code = summary.exit_code
+    if summary.results is None:
+        where = "no results file was written"
+    else:
+        where = os.path.relpath(summary.results)
+        state = "complete" if summary.complete else "INCOMPLETE or damaged"
+        where = f"results in {where} ({summary.records} records, {state})"
+    verdict = "the gate decides pass/fail" if code == ExitCode.OK else f"exit {int(code)}"
+    line = f"migmatrix run: pytest exited {summary.pytest_code}; {where}; {verdict}\n"
+    (out if code == ExitCode.OK else err).write(line)
     return int(code)
 
 

@@ -49,26 +49,6 @@ class CellCoverage:
         self._cov.save()
 
 
-def combine(data_dir: str | os.PathLike[str], *, keep: bool = True) -> Path | None:
-    """Combine every parallel data file under `data_dir` into `data_dir/.coverage`.
-
-    Returns the combined file, or None when there is nothing to combine. Inputs
-    are kept by default so that a second gate over the same folder sees the same
-    data (combining is idempotent over the same parallel files).
-    """
-    import coverage
-
-    folder = Path(data_dir)
-    parts = sorted(str(p) for p in folder.glob(f"{DATA_NAME}.*") if p.is_file())
-    if not parts:
-        combined = folder / DATA_NAME
-        return combined if combined.exists() else None
-    cov = coverage.Coverage(data_file=str(folder / DATA_NAME), config_file=True)
-    cov.combine(parts, keep=keep)
-    cov.save()
-    return folder / DATA_NAME
-
-
 def html_report(data_file: str | os.PathLike[str], directory: str | os.PathLike[str]) -> float:
     """Write coverage.py's HTML report with contexts shown; returns the total percent."""
     import coverage
