@@ -72,6 +72,16 @@ def _migration() -> Any:
     return importlib.import_module("netra_backend.app.core.migration")
 
 
+def state_with_features(features: frozenset[str] | set[str]) -> Any:
+    """The netra_backend migration state whose migrated components give exactly `features`.
+
+    A rollback target from matrix.yaml is a state name with its features (like a
+    cell's); this is how a suite switches to it without parsing names.
+    """
+    migrated = [c for c, feature in COMPONENT_FEATURES.items() if feature in features]
+    return _migration().MigrationState.of(*migrated)
+
+
 def reset_backend() -> None:
     """Reset every process-global piece of netra_backend's state.
 
@@ -192,6 +202,10 @@ class SystemUnderTest:
 
     def has(self, feature: str) -> bool:
         return feature in self.features
+
+    def state_with(self, features: frozenset[str] | set[str]) -> Any:
+        """The migration state with exactly these migration features (a rollback target's)."""
+        return state_with_features(features)
 
     def switch(self, state: Any) -> Any:
         """Roll the state back (or forward) in place: runs in flight follow it at their next step.

@@ -1,16 +1,18 @@
 """Seed 9: roll the migration back in the middle of a conversation; nothing may be lost.
 
-`test_rollback_scenario`: a user's conversation runs through the chat service in
-the cell's state; while an answer is being computed (its run has started and is
-waiting at a step) the state is switched back, the way an operator rolls back a
-deploy. The run in flight finishes under the state it was rolled back to (its
-result says which), the next message is answered by the engine the rolled-back
-state builds, and afterwards every message, run and event is still readable —
-through a second handle on the store (a new SQLite connection on the file in the
-integration env) and by the rolled-back engine, which continues the conversation
-from what the newer engine wrote. Two targets: all the way back to deprecated,
-and one step back along the rollout order (the cell's state minus its last
-migrated component).
+`test_rollback_paths`: every rollback path that matrix.yaml's `rollback.paths`
+declares from the cell's state (the `rollback_targets` fixture), one after the
+other; a failure names each failing path.
+
+Per path: two users' conversations start in the cell's state; while alice's next
+answer is being computed the state is switched back to the target, the way an
+operator rolls back a deploy. The run in flight finishes under the target state,
+both conversations continue (answered by the target's engine, which reads the
+history the newer engine wrote), each user's long-lived engine keeps working and,
+where the target isolates state, keeps stats of its own user only. Afterwards
+every message, run and event is still readable through a second handle on the
+store (a new SQLite connection on the file in the integration env); whatever is
+not fails the test with "ROLLBACK LOST DATA: ..." naming it.
 
 `test_partial_migration_state`: from the cell's state, step down the rollout
 order one component at a time to deprecated, one message per state in one
@@ -23,13 +25,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
 from suites.support.contexts import create_authenticated_user_context
 from suites.support.monitor import REQUIRED_EVENTS, integrity_problems, sequence_problems
+from suites.support.rollback import Ledger, lost_data
 from suites.support.waiting import wait_until
 
 ROLLOUT_ORDER = ("engine", "factory", "emitter", "state")
+ISOLATED_STATE = "isolated-state"
 
 
 def _state(components: set[str] | frozenset[str]) -> Any:
@@ -44,27 +46,73 @@ def one_step_back(state: Any) -> Any:
     return _state(set(migrated[:-1]))
 
 
-def _readable(
-    store: Any, user_id: str, thread_id: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    return store.list_messages(thread_id, user_id), store.list_runs(user_id, thread_id)
+ALICE_TOPICS = (
+    "What is the weather like today for {user}?",
+    "Will it rain this evening for {user}? Check the system status too",
+    "And what should {user} wear?",
+)
+BOB_TOPICS = (
+    "How much does the cloud cost {user} this month?",
+    "And what about the storage cost of {user} next month?",
+)
 
 
-@pytest.mark.parametrize("target", ["deprecated", "one-step-back"])
-async def test_rollback_scenario(sut: Any, target: str) -> None:
-    start = sut.state
-    rolled_back = _state(set()) if target == "deprecated" else one_step_back(start)
-    user = create_authenticated_user_context(sut, "rollback_user")
-    thread_id = f"thread_rollback_{user.run_id}"
-    inbox = await sut.connect(user.user_id)
+async def _engine_runs(sut: Any, engines: dict[str, Any], users: list[Any], text: str) -> None:
+    for user in users:
+        result = await engines[user.user_id].execute_agent(
+            sut.agent_context(user, "triage_agent", f"{text} from {user.user_id}"), user
+        )
+        assert result.success, f"ROLLBACK FAILURE: {user.user_id}'s engine failed: {result.error}"
 
-    first = await sut.chat.send(user, thread_id, "What is the weather like today?")
-    assert first.success, f"ROLLBACK FAILURE: first message failed: {first.error}"
 
-    # The second answer is in flight when the state is switched back. The chat
-    # service's bridge tells us synchronously when the run has started.
+async def test_rollback_paths(sut: Any, rollback_targets: Any) -> None:
+    """Every declared rollback path (matrix.yaml `rollback.paths`) from the cell's state."""
+    assert rollback_targets, (
+        f"no rollback path in matrix.yaml starts from {sut.cell.adapter}; declare one under "
+        "rollback.paths or exclude this rollback cell"
+    )
+    source = sut.state
+    failures = []
+    for number, target in enumerate(rollback_targets, 1):
+        sut.switch(source)
+        try:
+            await _rollback_path(sut, target, number)
+        except AssertionError as exc:
+            first_line = str(exc).split("\nassert ")[0]
+            failures.append(f"[{sut.cell.adapter} -> {target[0]}] {first_line}")
+    assert not failures, "\n".join(failures)
+
+
+async def _rollback_path(sut: Any, rollback_target: Any, number: int) -> None:
+    """One path: two conversations across a switch from the cell's state to the target."""
+    target_name, _components, target_features = rollback_target
+    source = sut.state
+    target = sut.state_with(target_features)
+    path = f"{sut.cell.adapter} -> {target_name}"
+    # Fresh users per path, so no answer cached by one path can serve the next.
+    alice = create_authenticated_user_context(sut, f"alice_{number}")
+    bob = create_authenticated_user_context(sut, f"bob_{number}")
+    threads = {alice.user_id: f"t_alice_{alice.run_id}", bob.user_id: f"t_bob_{bob.run_id}"}
+    inboxes = {u.user_id: await sut.connect(u.user_id) for u in (alice, bob)}
+    turns: list[tuple[Any, str, Any]] = []
+
+    async def say(user: Any, template: str, agent: str = "triage_agent") -> Any:
+        # Every input names its user: a deprecated cache must not answer it from another.
+        text = template.format(user=user.user_id)
+        result = await sut.chat.send(user, threads[user.user_id], text, agent_name=agent)
+        assert result.success, f"ROLLBACK FAILURE ({path}): {text!r} failed: {result.error}"
+        turns.append((user, text, result))
+        return result
+
+    # Both conversations start, and both users' engines run, before the switch.
+    await say(alice, ALICE_TOPICS[0])
+    await say(bob, BOB_TOPICS[0])
+    engines = {u.user_id: await sut.engine(u) for u in (alice, bob)}
+    await _engine_runs(sut, engines, [alice, bob], "Hello before the rollback")
+
+    # Alice's next answer is in flight when the state is switched back.
     started: list[str] = []
-    known = {first.run_id}
+    known = {r.run_id for _, _, r in turns}
     sut.chat.bridge.add_observer(
         lambda m: (
             started.append(m["run_id"])
@@ -74,71 +122,77 @@ async def test_rollback_scenario(sut: Any, target: str) -> None:
     )
     in_flight = asyncio.ensure_future(
         sut.chat.send(
-            user,
-            thread_id,
-            "Will it rain this evening? Check the system status too",
+            alice,
+            threads[alice.user_id],
+            ALICE_TOPICS[1].format(user=alice.user_id),
             agent_name="supervisor_agent",
         )
     )
-    await wait_until(lambda: bool(started), "the second run to start")
-    assert not in_flight.done(), "the second run finished before the rollback could happen"
-    previous = sut.switch(rolled_back)
-    assert previous == start
+    await wait_until(lambda: bool(started), "alice's run to start")
+    assert not in_flight.done(), "the run finished before the rollback could happen"
+    previous = sut.switch(target)
+    assert previous == source
     second = await in_flight
-    assert second.success, f"ROLLBACK FAILURE: the run in flight failed: {second.error}"
-    assert second.metadata.get("migration") == rolled_back.spec, (
-        f"ROLLBACK FAILURE: the run in flight did not follow the rollback: {second.metadata}"
+    assert second.success, f"ROLLBACK FAILURE ({path}): the run in flight failed: {second.error}"
+    assert second.metadata.get("migration") == target.spec, (
+        f"ROLLBACK FAILURE ({path}): the run in flight did not follow the rollback: "
+        f"{second.metadata}"
     )
+    turns.append((alice, ALICE_TOPICS[1].format(user=alice.user_id), second))
 
-    third = await sut.chat.send(user, thread_id, "And what should I wear?")
-    assert third.success, (
-        f"ROLLBACK FAILURE: the first message after the rollback failed: {third.error}"
-    )
+    # Both conversations continue after the switch, answered by the rolled-back engine,
+    # which reads the history the newer engine wrote.
+    for user, text in ((alice, ALICE_TOPICS[2]), (bob, BOB_TOPICS[1])):
+        result = await say(user, text)
+        assert "Continuing our conversation about" in result.response, (
+            f"ROLLBACK FAILURE ({path}): {user.user_id}'s conversation did not continue: "
+            f"{result.response}"
+        )
+    await _engine_runs(sut, engines, [alice, bob], "Hello after the rollback")
     await sut.settle()
 
-    # Nothing lost: messages, runs and events, read through a second handle on the store.
-    runs = [first.run_id, second.run_id, third.run_id]
-    store = sut.reopen_store()
-    messages, recorded = _readable(store, user.user_id, thread_id)
-    assert [(m["role"], m["run_id"]) for m in messages] == [
-        (role, run) for run in runs for role in ("user", "assistant")
-    ], f"ROLLBACK FAILURE: messages lost or reordered: {messages}"
-    assert [m["content"] for m in messages[1::2]] == [r.response for r in (first, second, third)]
-    assert {r["run_id"]: r["status"] for r in recorded} == dict.fromkeys(runs, "completed"), (
-        f"ROLLBACK FAILURE: runs lost or unfinished: {recorded}"
-    )
-    assert [r["state"] for r in recorded if r["run_id"] == third.run_id] == [rolled_back.spec]
-    for run_id, required in zip(
-        runs,
-        (
-            ("agent_started", "agent_completed"),
-            REQUIRED_EVENTS,
-            ("agent_started", "agent_completed"),
-        ),
-        strict=False,
-    ):
-        stored = [e["type"] for e in store.list_events(run_id, user.user_id)]
-        assert not sequence_problems(stored, required), (
-            f"ROLLBACK FAILURE: events of {run_id} lost: stored {stored}"
-        )
-        assert inbox.types(run_id) == stored, (
-            f"ROLLBACK FAILURE: {run_id}: the client got {inbox.types(run_id)}, "
-            f"the store kept {stored}"
-        )
-    assert not integrity_problems(inbox.messages, user.user_id, runs)
+    # Stats stay per user where the state rolled back to isolates them.
+    if ISOLATED_STATE in target_features:
+        for user in (alice, bob):
+            stats = await engines[user.user_id].get_execution_stats()
+            assert stats["users"] == [user.user_id], (
+                f"ROLLBACK FAILURE ({path}): {user.user_id}'s engine stats list {stats['users']}"
+            )
+    for engine in engines.values():
+        await engine.cleanup()
 
-    # The engine rolled back to reads the conversation the newer engine wrote.
-    engine = await sut.engine(user)
+    # Nothing lost: every message, run and event, read through a second handle on the store.
+    ledger = Ledger()
+    for user, text, result in turns:
+        received = inboxes[user.user_id].types(result.run_id)
+        ledger.turn(user.user_id, threads[user.user_id], text, result, received)
+    lost = lost_data(ledger, sut.reopen_store(), path)
+    assert not lost, "ROLLBACK LOST DATA: " + "; ".join(lost)
+    for user, _, result in turns:
+        types = inboxes[user.user_id].types(result.run_id)
+        required = REQUIRED_EVENTS if result is second else ("agent_started", "agent_completed")
+        assert not sequence_problems(types, required), (
+            f"ROLLBACK FAILURE ({path}): {user.user_id} got events {types} for {result.run_id}"
+        )
+    for user in (alice, bob):
+        # The chat's runs, and the run of the user's own engine (its context's run id).
+        runs = [r.run_id for u, _, r in turns if u is user] + [user.run_id]
+        assert not integrity_problems(inboxes[user.user_id].messages, user.user_id, runs)
+
+    # A fresh engine of the state rolled back to continues from what the newer engine wrote.
+    messages = sut.reopen_store().list_messages(threads[alice.user_id], alice.user_id)
+    engine = await sut.engine(alice)
     history = [{"role": m["role"], "content": m["content"]} for m in messages]
     result = await engine.execute_agent(
         sut.agent_context(
-            user, "triage_agent", "Summarize our chat", metadata={"history": history}
+            alice, "triage_agent", "Summarize our chat", metadata={"history": history}
         ),
-        user,
+        alice,
     )
     assert result.success, result.error
     assert "Continuing our conversation about" in result.response, (
-        f"ROLLBACK FAILURE: the rolled-back engine did not see the history: {result.response}"
+        f"ROLLBACK FAILURE ({path}): the rolled-back engine did not see the history: "
+        f"{result.response}"
     )
     await engine.cleanup()
 
