@@ -431,6 +431,42 @@ BAD = [
         "adapters.partial.components",
         "components need `sweep: chain`",
     ),
+    # --- rollback paths
+    (
+        "rollback-unknown-from",
+        ("", "rollback:\n  paths:\n    - {from: nope, to: old}\n"),
+        "19:14",
+        "rollback.paths[0].from",
+        "unknown adapter 'nope'",
+    ),
+    (
+        "rollback-unknown-to",
+        ("", "rollback:\n  paths:\n    - {from: new, to: gone}\n"),
+        "19:23",
+        "rollback.paths[0].to",
+        "unknown adapter 'gone'",
+    ),
+    (
+        "rollback-switches-nothing",
+        ("", "rollback:\n  paths:\n    - {from: old, to: chain}\n"),
+        "19:7",
+        "rollback.paths[0]",
+        "the path from 'old' to 'chain' switches nothing",
+    ),
+    (
+        "rollback-missing-to",
+        ("", "rollback:\n  paths:\n    - {from: new}\n"),
+        "19:7",
+        "rollback.paths[0]",
+        "missing required key 'to'",
+    ),
+    (
+        "rollback-unknown-key",
+        ("", "rollback:\n  paths:\n    - {from: new, to: old, via: x}\n"),
+        "19:28",
+        "rollback.paths[0].via",
+        "unknown key 'via'",
+    ),
     (
         "duplicate-coverage-rule",
         (
@@ -504,3 +540,13 @@ def test_dotted_paths() -> None:
         "adapters.partial.components[0].name"
     )
     assert load.dotted(()) == ""
+
+
+def test_rollback_paths_load_as_written(project: Path) -> None:
+    text = BASE + (
+        "rollback:\n  paths:\n    - {from: new, to: chain}\n"
+        '    - {from: "partial[*]", to: previous}\n'
+    )
+    matrix = load_matrix(write(project, text))
+    assert matrix.rollback_paths == (("new", "chain"), ("partial[*]", "previous"))
+    assert load_matrix(write(project, BASE)).rollback_paths == ()

@@ -7,7 +7,14 @@ import itertools
 import pytest
 
 from migmatrix.model import AdapterSpec, ComponentSpec
-from migmatrix.sweep import expand_adapter, pairwise_rows, state_name, state_names
+from migmatrix.sweep import (
+    expand_adapter,
+    pairwise_rows,
+    rollback_pairs,
+    rollback_targets,
+    state_name,
+    state_names,
+)
 
 
 def spec(
@@ -91,3 +98,91 @@ def test_state_names_from_raw_names_match_the_full_expansion() -> None:
     for sweep in ("chain", "pairwise", "all"):
         full = tuple(name for name, _, _ in expand_adapter(spec(3, sweep)))
         assert state_names("p", ["c0", "c1", "c2"], sweep) == full
+
+
+# --------------------------------------------------------------------------- rollback paths
+
+ROLLOUT = AdapterSpec(
+    "p",
+    "m:a",
+    (),
+    (
+        ComponentSpec("engine", ("ssot-engine",)),
+        ComponentSpec("factory", ("ssot-factory",)),
+        ComponentSpec("emitter", ("user-emitter",)),
+    ),
+    "all",
+)
+ADAPTERS = (
+    AdapterSpec("deprecated", "m:a"),
+    ROLLOUT,
+    AdapterSpec("ssot", "m:a", ("ssot-engine", "ssot-factory", "user-emitter")),
+)
+
+
+def targets(paths: list[tuple[str, str]], state: str) -> list[str]:
+    return [name for name, _, _ in rollback_targets(ADAPTERS, paths, state)]
+
+
+# (from state, declared paths, target names in order) -- the table says what each `to` means.
+ROLLBACK_TABLE = [
+    # chain: each rollout prefix strictly below the state; ssot counts as all migrated.
+    ("ssot", [("ssot", "chain")], ["p[]", "p[engine]", "p[engine+factory]"]),
+    ("p[engine+emitter]", [("p[*]", "chain")], ["p[]", "p[engine]"]),
+    # previous: the last migrated component (rollout order) undone.
+    ("ssot", [("ssot", "previous")], ["p[engine+factory]"]),
+    ("p[engine+emitter]", [("p[*]", "previous")], ["p[engine]"]),
+    ("p[factory]", [("p[*]", "previous")], ["p[]"]),
+    ("p[]", [("p[*]", "previous")], []),
+    # A name or glob; the state itself and states with its features are left out...
+    (
+        "p[engine]",
+        [("p[*]", "p[*]")],
+        [
+            "p[]",
+            "p[factory]",
+            "p[emitter]",
+            "p[engine+factory]",
+            "p[engine+emitter]",
+            "p[factory+emitter]",
+            "p[engine+factory+emitter]",
+        ],
+    ),
+    ("p[engine+factory+emitter]", [("*", "ssot")], []),
+    # ...and a target reached twice, or under two names with one set of features, once.
+    (
+        "ssot",
+        [("ssot", "deprecated"), ("ssot", "chain")],
+        [
+            "deprecated",
+            "p[engine]",
+            "p[engine+factory]",
+        ],
+    ),
+    # Paths whose `from` does not match the state give nothing.
+    ("p[engine]", [("ssot", "deprecated")], []),
+    ("unknown", [("*", "deprecated")], []),
+]
+
+
+@pytest.mark.parametrize(("state", "paths", "expected"), ROLLBACK_TABLE)
+def test_rollback_targets(state: str, paths: list[tuple[str, str]], expected: list[str]) -> None:
+    assert targets(paths, state) == expected
+
+
+def test_rollback_targets_carry_components_and_features() -> None:
+    (target,) = rollback_targets(ADAPTERS, [("ssot", "previous")], "ssot")
+    assert target == (
+        "p[engine+factory]",
+        ("engine", "factory"),
+        frozenset({"ssot-engine", "ssot-factory"}),
+    )
+
+
+def test_rollback_pairs_in_display_order() -> None:
+    pairs = rollback_pairs(ADAPTERS, [("ssot", "deprecated"), ("p[*]", "previous")])
+    assert pairs[0] == ("p[engine]", "p[]")
+    assert pairs[-1] == ("ssot", "deprecated")
+    # p[x] with one component steps back to p[], whose features differ from p[x]'s.
+    assert ("p[engine]", "p[]") in pairs
+    assert len(pairs) == 7 + 1
