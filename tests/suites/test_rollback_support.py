@@ -68,6 +68,9 @@ def test_targets_of_this_repositorys_matrix() -> None:
         "partial[engine]",
         "partial[engine+factory]",
         "partial[engine+factory+emitter]",
+        "partial[engine+factory+state]",
+        "partial[engine+emitter+state]",
+        "partial[factory+emitter+state]",
     ]
     assert [n for n, _, _ in targets_for(matrix, "partial[factory+state]")] == [
         "deprecated",
