@@ -50,7 +50,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--shard",
         metavar="I/N",
         default=None,
-        help="run only the I-th of N disjoint shards of the selected (cell, test) items",
+        help="run only the I-th of N disjoint shards of the selected (cell, test) items "
+        "(default: from CI_NODE_INDEX/CI_NODE_TOTAL, BUILDKITE_PARALLEL_JOB/_COUNT or "
+        "CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL when set; else no sharding)",
+    )
+    group.addoption(
+        "--matrix-durations",
+        metavar="FILE_OR_DIR",
+        default=None,
+        help="balance shards by the test durations in these earlier results (a .jsonl "
+        "file or a folder of them); every shard of a split must get the same input "
+        "(default: no balancing, a plain deterministic split)",
     )
     group.addoption(
         "--results-dir",
@@ -70,6 +80,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         default=None,
         help="measure coverage in every test process, one dynamic context per cell, into DIR",
+    )
+    group.addoption(
+        "--matrix-manifest",
+        metavar="FILE",
+        default=None,
+        help="after writing the results file, write a JSON note of it to FILE "
+        "(path, record count, shard, pytest's exit status; `migmatrix run` reads it)",
     )
     group.addoption(
         "--run-id",
@@ -92,7 +109,14 @@ def pytest_load_initial_conftests(
     from migmatrix.errors import MigmatrixError
 
     where = early_config.invocation_params.dir
-    options = (known.cells, known.shard, known.results_dir, known.matrix_timeout, known.run_id)
+    options = (
+        known.cells,
+        known.shard,
+        known.results_dir,
+        known.matrix_timeout,
+        known.run_id,
+        known.matrix_durations,
+    )
     key = session.run_key(known.matrix, where, *options)
     run = session.from_controller(key)
     if run is None:
@@ -105,6 +129,7 @@ def pytest_load_initial_conftests(
                 results_dir=known.results_dir,
                 timeout=known.matrix_timeout,
                 run_id=known.run_id,
+                durations=known.matrix_durations,
             )
         except MigmatrixError as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -160,6 +185,12 @@ class MatrixPlugin:
             from migmatrix import session as matrix_session
 
             matrix_session.prepare_controller(self.run, self.config, self.services)
+            note = self.run.shard_note
+            if note and self.config.get_verbosity() < 0:
+                # -q hides the report header, but where a shard came from must show.
+                reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+                if reporter is not None:
+                    reporter.write_line(note)
         runs_tests = not self.controller or getattr(self.config.option, "dist", "no") == "no"
         folder = self.config.getoption("matrix_coverage")
         if folder and runs_tests:
@@ -190,10 +221,18 @@ class MatrixPlugin:
         run = self.run
         selection = f", cells {run.selection!r}" if run.selection else ""
         shard = f", shard {run.shard_text}" if run.shard else ""
-        return [
+        lines = [
             f"migmatrix: {run.matrix.path}: {len(run.cells)} cells on Python "
             f"{run.python}{selection}{shard}; results -> {run.results_path()}"
         ]
+        if run.shard_note:
+            lines.append(run.shard_note)
+        if run.shard and run.durations_source:
+            lines.append(
+                f"migmatrix: shards balanced by {len(run.durations)} durations "
+                f"from {run.durations_source}"
+            )
+        return lines
 
     # ------------------------------------------------------------------ collection
 
@@ -285,6 +324,15 @@ class MatrixPlugin:
         from migmatrix import session as matrix_session
 
         self.written = matrix_session.write_records(self.run, self.recorder)
+        manifest = self.config.getoption("matrix_manifest")
+        if manifest:
+            matrix_session.write_manifest(
+                Path(manifest),
+                self.run,
+                self.written,
+                records=len(self.recorder.records),
+                exitstatus=int(exitstatus),
+            )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.written is not None and self.recorder is not None:

@@ -2,21 +2,68 @@
 
 `build_command` is a pure function from the run's settings to the argv of
 `python -m pytest --matrix ...`; `run_matrix` finds the interpreter, runs the
-command as a subprocess from the matrix's folder and returns pytest's exit
-code. The plugin inside that pytest does the rest (parametrize, record, write the
-results file); deciding whether the matrix passed is the gate's job, not this one's.
+command as a subprocess from the current folder and returns a `RunSummary`:
+pytest's exit code, the results file the plugin wrote (it says so in a manifest
+file, so the shard chosen from CI variables and the run id need not be guessed
+here) and whether that file is complete. The plugin inside that pytest does the
+rest (parametrize, record, write the results file).
+
+Deciding whether the matrix passed is the gate's job, not this one's: reproduction
+tests are meant to fail, and pytest's exit code says nothing about whether they
+failed as expected. So `RunSummary.exit_code` is OK whenever a complete results
+file was written, INCOMPLETE when none (or a damaged one) was, USAGE when pytest
+rejected its arguments; a nox session of the run then never aborts the gate that
+follows it for a verdict the gate alone can give.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from migmatrix.errors import UsageError
+from migmatrix.outcomes import ExitCode
+
+# pytest's own exit codes that still leave a results file worth gating: tests
+# failed (1) and nothing collected (5) are outcomes, not run failures.
+_PYTEST_RAN = frozenset({0, 1, 5})
+_PYTEST_USAGE = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSummary:
+    """What one `run_matrix` did: pytest's exit code and the results file it left.
+
+    `results` is None when pytest wrote none (it stopped before the end: usage
+    error, internal error); `complete` is True when the file has its footer and
+    no damage; `nothing_to_run` when `allow_empty` found no cell to run.
+    """
+
+    pytest_code: int
+    results: Path | None = None
+    records: int = 0
+    complete: bool = False
+    shard: str | None = None
+    shard_note: str | None = None
+    nothing_to_run: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """OK for a complete results file of a run pytest finished; the verdict is the gate's."""
+        if self.nothing_to_run:
+            return ExitCode.OK
+        if self.pytest_code == _PYTEST_USAGE:
+            return ExitCode.USAGE
+        if self.complete and self.pytest_code in _PYTEST_RAN:
+            return ExitCode.OK
+        return ExitCode.INCOMPLETE
 
 
 def find_python(python: str | None) -> str:
@@ -50,6 +97,8 @@ def build_command(
     results_dir: str = "results",
     workers: int | str = "auto",
     coverage_dir: str | None = None,
+    durations: str | None = None,
+    manifest: str | None = None,
     extra_args: Sequence[str] = (),
 ) -> list[str]:
     """The argv of one matrix run; `workers` 0 runs in-process without xdist."""
@@ -58,6 +107,10 @@ def build_command(
         argv += ["--cells", cells]
     if shard:
         argv += ["--shard", shard]
+    if durations:
+        argv += ["--matrix-durations", durations]
+    if manifest:
+        argv += ["--matrix-manifest", manifest]
     if str(workers) in ("0", ""):
         argv += ["-p", "no:xdist"]
     else:
@@ -79,26 +132,88 @@ def run_matrix(
     extra_args: Sequence[str] = (),
     coverage: bool = False,
     pytest_args: Sequence[str] = (),
-) -> int:
-    """Run the matrix's cells of one interpreter in one pytest process; return its exit code.
+    durations: str | None = None,
+    allow_empty: bool = False,
+) -> RunSummary:
+    """Run the matrix's cells of one interpreter in one pytest process; summarize what it left.
 
     Paths are taken relative to the current folder; the command runs there, so
     pytest's rootdir and the node ids in the results are those of the project.
     `pytest_args` is an alias of `extra_args` (both are appended, in that order).
-    Coverage data, when asked for, goes to `<results_dir>/coverage`.
+    Coverage data, when asked for, goes to `<results_dir>/coverage`. Without
+    `shard`, the plugin takes it from the CI's parallelism variables, if set.
+    `durations` (earlier results, a file or folder) balances the shards.
+    `allow_empty`: a selection naming no cell of this interpreter runs nothing and
+    is no error (nox's per-cell sessions exist for every Python of the matrix).
     """
     if not Path(matrix_path).is_file():
         msg = f"matrix file {matrix_path!r} does not exist; pass the right path with --matrix"
         raise UsageError(msg)
+    interpreter = find_python(python)
+    if allow_empty and not _has_cells(matrix_path, cells, python):
+        return RunSummary(pytest_code=0, nothing_to_run=True)
     coverage_dir = str(Path(results_dir) / "coverage") if coverage else None
-    argv = build_command(
-        matrix_path,
-        interpreter=find_python(python),
-        cells=cells,
-        shard=shard,
-        results_dir=results_dir,
-        workers=workers,
-        coverage_dir=coverage_dir,
-        extra_args=[*extra_args, *pytest_args],
+    fd, manifest = tempfile.mkstemp(prefix="migmatrix-run-", suffix=".json")
+    os.close(fd)
+    try:
+        os.unlink(manifest)  # the plugin creates it only once the results file is written
+        argv = build_command(
+            matrix_path,
+            interpreter=interpreter,
+            cells=cells,
+            shard=shard,
+            results_dir=results_dir,
+            workers=workers,
+            coverage_dir=coverage_dir,
+            durations=durations,
+            manifest=manifest,
+            extra_args=[*extra_args, *pytest_args],
+        )
+        code = subprocess.call(argv)
+        return summarize(code, Path(manifest))
+    finally:
+        Path(manifest).unlink(missing_ok=True)
+
+
+def summarize(pytest_code: int, manifest: Path) -> RunSummary:
+    """The `RunSummary` of a finished pytest from the manifest its plugin wrote (if any)."""
+    from migmatrix.errors import ResultsError
+    from migmatrix.results import read_results
+
+    try:
+        note = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return RunSummary(pytest_code=pytest_code)
+    path = Path(str(note["results"]))
+    try:
+        found = read_results(path)
+    except ResultsError:
+        return RunSummary(pytest_code=pytest_code, results=path)
+    return RunSummary(
+        pytest_code=pytest_code,
+        results=path,
+        records=len(found.records),
+        complete=bool(found.complete),
+        shard=note.get("shard"),
+        shard_note=note.get("shard_note"),
     )
-    return subprocess.call(argv)
+
+
+def _has_cells(matrix_path: str, cells: str | None, python: str | None) -> bool:
+    """Whether the selection names a cell of `python` (for a path to an interpreter: assume so).
+
+    A malformed expression or a Python the matrix lacks is still an error: only
+    "valid, but matches nothing here" counts as empty.
+    """
+    if python is not None and (os.sep in python or python.startswith(".")):
+        return True
+    from migmatrix import load, plan, select
+
+    version = python.removeprefix("py") if python else None
+    version = version or f"{sys.version_info.major}.{sys.version_info.minor}"
+    planned = plan.plan_cells(load.load_matrix(matrix_path))
+    mine = select.select_cells(planned, python=[version])
+    if cells is None:
+        return True
+    predicate = select.compile_expression(cells)
+    return any(predicate(cell.id) for cell in mine)

@@ -405,7 +405,7 @@ def start_service(
         host=host,
         port=free_port(host),
         workdir=Path(workdir).resolve(),
-        log_path=Path(log_dir).resolve() / f"service-{_safe(key)}.log",
+        log_path=Path(log_dir).resolve() / f"service-{safe_name(key)}.log",
         python=python or sys.executable,
         environ=os.environ if environ is None else environ,
         key=key,
@@ -435,7 +435,8 @@ def _fill(template: str, values: Mapping[str, str], where: str) -> str:
         raise ServiceError(msg) from exc
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """`name` as a file name: anything but letters, digits and `-_.` becomes `_`."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from migmatrix.errors import UsageError
-from migmatrix.model import Cell, Expectation, Matrix
+from migmatrix.model import Cell, EnvSpec, Expectation, Matrix
 
 WORKERINPUT_KEY = "migmatrix"
 
@@ -51,9 +51,13 @@ class MatrixRun:
 
     `cells` are the selected cells of this interpreter in plan order;
     `phase_dirs` maps every phase with at least one of them to its absolute suite
-    folder. `services` maps env name -> its service (`service.ServiceInfo` as a
-    dict) and `service_problems` env name -> why its service is unusable.
-    `durations` maps "cell::test" to seconds from earlier results, for sharding.
+    folder. `services` maps a service key (`service.service_key`: the env's name,
+    or e.g. `staging[ssot]` for a service started per adapter state) -> its service
+    (`service.ServiceInfo` as a dict) and `service_problems` key -> why that
+    service is unusable. `durations` maps "cell::test" to seconds from the
+    earlier results named by `durations_source` (`--matrix-durations`), for
+    balancing shards. `shard_note` says where the shard came from when that is
+    worth a line (CI variables used, or ignored for an explicit --shard).
     """
 
     matrix: Matrix
@@ -71,12 +75,15 @@ class MatrixRun:
     services: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     service_problems: dict[str, str] = dataclasses.field(default_factory=dict)
     durations: dict[str, float] = dataclasses.field(default_factory=dict)
+    durations_source: str | None = None
+    shard_note: str | None = None
     _by_phase: dict[str, tuple[Cell, ...]] = dataclasses.field(default_factory=dict)
     _adapters: dict[str, object] = dataclasses.field(default_factory=dict)
     _expectations: dict[tuple[str, str], Expectation] = dataclasses.field(default_factory=dict)
     _located: dict[tuple[Path, str], tuple[str, str] | None] = dataclasses.field(
         default_factory=dict
     )
+    _service_keys: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[Cell]] = {}
@@ -145,6 +152,22 @@ class MatrixRun:
             self._adapters[name] = load.load_adapter_object(self.matrix, name)
         return self._adapters[name]
 
+    def service_key(self, cell: Cell) -> str | None:
+        """The key of the service `cell` uses (`service.service_key`), or None if its env has none.
+
+        The controller starts services under these keys and the `cell` fixture looks
+        them up by the same keys, on any process.
+        """
+        if cell.id not in self._service_keys:
+            spec = next((e for e in self.matrix.envs if e.name == cell.env), None)
+            key = None
+            if spec is not None and spec.service is not None:
+                from migmatrix import service
+
+                key = service.service_key(spec, cell)
+            self._service_keys[cell.id] = key
+        return self._service_keys[cell.id]
+
     def expectation(self, cell: Cell, test: str) -> Expectation:
         key = (cell.id, test)
         found = self._expectations.get(key)
@@ -192,8 +215,16 @@ def open_run(
     timeout: float | None = None,
     run_id: str | None = None,
     python: str | None = None,
+    durations: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> MatrixRun:
-    """Load and plan the matrix and select this interpreter's cells; errors name the fix."""
+    """Load and plan the matrix and select this interpreter's cells; errors name the fix.
+
+    Without `shard`, the CI's parallelism variables in `environ` (default: the
+    process environment) choose it (`choose_shard`). `durations` names earlier
+    results (a file or a folder of them) to balance the shards by; without it the
+    split is the plain deterministic one.
+    """
     from migmatrix import load, plan, select
 
     path = Path(matrix_path)
@@ -216,19 +247,70 @@ def open_run(
     if not folder.is_absolute():
         folder = invocation_dir / folder
     limit = timeout if timeout is not None else matrix.timeout
+    chosen, note = choose_shard(shard, os.environ if environ is None else environ)
+    durations_path = None
+    if durations:
+        durations_path = Path(durations)
+        if not durations_path.is_absolute():
+            durations_path = invocation_dir / durations_path
+        if not durations_path.exists():
+            msg = (
+                f"durations {durations!r}: no such file or folder; pass a results file "
+                "(*.jsonl) or a folder of them from an earlier run, or leave the option out"
+            )
+            raise UsageError(msg)
     return MatrixRun(
         matrix=matrix,
         python=python,
         cells=selected,
         phase_dirs=phase_dirs,
         selection=cells,
-        shard=parse_shard_text(shard),
+        shard=chosen,
         results_dir=folder,
         run_id=run_id or uuid.uuid4().hex[:12],
         named_run=run_id is not None,
         timeout=limit,
         started=now_iso(),
+        # Read here, on every process from the same input, so every shard of a split
+        # (and every xdist worker) balances with exactly the same numbers.
+        durations=read_durations(durations_path) if durations_path and chosen else {},
+        durations_source=None if durations_path is None else str(durations_path),
+        shard_note=note,
     )
+
+
+def choose_shard(
+    explicit: str | None, environ: Mapping[str, str]
+) -> tuple[tuple[int, int] | None, str | None]:
+    """The shard of this run and the line that says where it came from (None: nothing to say).
+
+    An explicit `--shard` wins; the note then names the CI variables it overrode,
+    if any are set. Without it, a CI's parallelism variables
+    (`shard.from_environment`) choose the shard, and the note names them, so a run
+    that quietly did a third of the work explains itself.
+    """
+    from migmatrix import shard
+
+    present = [
+        f"{index}/{total}"
+        for index, total, _ in shard.CI_VARIABLES
+        if index in environ and total in environ
+    ]
+    if explicit is not None:
+        chosen = parse_shard_text(explicit)
+        assert chosen is not None
+        note = None
+        if present:
+            note = (
+                f"migmatrix: shard {chosen[0]}/{chosen[1]} from --shard "
+                f"(ignoring {', '.join(present)} set in the environment)"
+            )
+        return chosen, note
+    found = shard.from_environment(environ)
+    if found is None:
+        return None, None
+    index, total, source = found
+    return (index, total), f"migmatrix: shard {index}/{total} from {source}"
 
 
 def platform_name() -> str:
@@ -279,10 +361,11 @@ def cell_context(run: MatrixRun, request: Any) -> CellContext:
             f"({', '.join(sorted(run.phase_dirs))}); move the test there or stop requesting `cell`"
         )
         raise UsageError(msg)
-    problem = service_problem(run, cell.env)
+    key = run.service_key(cell)
+    problem = None if key is None else service_problem(run, key)
     if problem is not None:
         raise ServiceUnavailable(problem)
-    service = run.services.get(cell.env)
+    service = None if key is None else run.services.get(key)
     return CellContext(
         id=cell.id,
         phase=cell.phase,
@@ -299,11 +382,11 @@ def cell_context(run: MatrixRun, request: Any) -> CellContext:
     )
 
 
-def service_problem(run: MatrixRun, env: str) -> str | None:
-    """Why the env's service cannot be used (start failure, or it died since), or None."""
-    if env in run.service_problems:
-        return run.service_problems[env]
-    info = run.services.get(env)
+def service_problem(run: MatrixRun, key: str) -> str | None:
+    """Why the service `key` cannot be used (start failure, or it died since), or None."""
+    if key in run.service_problems:
+        return run.service_problems[key]
+    info = run.services.get(key)
     if info is None:
         return None
     from migmatrix import service
@@ -315,37 +398,88 @@ def service_problem(run: MatrixRun, env: str) -> str | None:
 
 
 def prepare_controller(run: MatrixRun, config: Any, running: list[Any]) -> None:
-    """Controller set-up before any worker starts: scratch folder, durations, services.
+    """Controller set-up before any worker starts: the scratch folder and the services.
 
-    Services start once per run, for the envs that have selected cells; one that
-    cannot start is remembered with its log excerpt, so the tests of its cells
-    become errors carrying it instead of the run stopping.
+    One service per key (`MatrixRun.service_key`) among the selected cells: one per
+    env, or one per adapter state when the service's templates use `{adapter}`.
+    They start concurrently (each waits for its health URL, a second or two for a
+    server) and each in its own scratch folder, so servers of different states never
+    share a database. One that cannot start is remembered with its log excerpt, so
+    the tests of its cells become errors carrying it instead of the run stopping.
+    A remote service (`STAGING_URL`) serves every cell of its env: nothing starts.
     """
     import tempfile
 
     run.workdir = tempfile.mkdtemp(prefix=f"migmatrix-{run.run_id}-")
-    if run.shard is not None:
-        run.durations = read_durations(run.results_dir, skip_shards_of=run.shard[1])
-    envs = {cell.env for cell in run.cells}
-    needed = [spec for spec in run.matrix.envs if spec.name in envs and spec.service is not None]
-    if not needed or getattr(config.option, "collectonly", False):
+    if getattr(config.option, "collectonly", False):
+        return
+    wanted: dict[str, tuple[EnvSpec, Cell]] = {}
+    envs = {spec.name: spec for spec in run.matrix.envs}
+    for cell in run.cells:
+        key = run.service_key(cell)
+        if key is not None:
+            wanted.setdefault(key, (envs[cell.env], cell))
+    if not wanted:
         return
     from migmatrix import service
 
-    for spec in needed:
+    to_start: dict[str, tuple[EnvSpec, Cell]] = {}
+    for key, (spec, cell) in sorted(wanted.items()):
         remote = service.remote_service_info(spec, os.environ)
         if remote is not None:
-            run.services[spec.name] = remote.to_dict()
-            continue
+            run.services[key] = remote.to_dict()
+        else:
+            to_start[key] = (spec, cell)
+    start_services(run, to_start, running)
+
+
+def start_services(
+    run: MatrixRun, wanted: Mapping[str, tuple[EnvSpec, Cell]], running: list[Any]
+) -> None:
+    """Start the services `wanted` (key -> (env, a cell using it)) concurrently.
+
+    Every started service is appended to `running` as soon as it is healthy, so
+    `release_controller` stops it even if this is interrupted (Ctrl-C) while
+    others are still starting; on such an interruption the starts under way are
+    waited for (each is bounded by its startup timeout) before re-raising.
+    """
+    import concurrent.futures
+    import threading
+
+    from migmatrix import service
+
+    lock = threading.Lock()
+    assert run.workdir is not None
+
+    def start(key: str, spec: EnvSpec, cell: Cell) -> None:
+        workdir = Path(run.workdir or ".") / "services" / service.safe_name(key)
         try:
             started = service.start_service(
-                spec, workdir=Path(run.workdir), log_dir=run.results_dir
+                spec, workdir=workdir, log_dir=run.results_dir, cell=cell
             )
         except service.ServiceError as exc:
-            run.service_problems[spec.name] = str(exc)
-            continue
-        running.append(started)
-        run.services[spec.name] = started.info().to_dict()
+            with lock:
+                run.service_problems[key] = str(exc)
+            return
+        with lock:
+            running.append(started)
+            run.services[key] = started.info().to_dict()
+
+    if len(wanted) <= 1:
+        for key, (spec, cell) in wanted.items():
+            start(key, spec, cell)
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(
+        max_workers=min(8, len(wanted)), thread_name_prefix="migmatrix-service"
+    )
+    try:
+        futures = [pool.submit(start, key, *pair) for key, pair in sorted(wanted.items())]
+        for future in futures:
+            future.result()
+    finally:
+        # Also on KeyboardInterrupt: no start is abandoned half-way, so every
+        # process started ends up in `running` and gets stopped.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def release_controller(run: MatrixRun, running: list[Any]) -> None:
@@ -358,28 +492,24 @@ def release_controller(run: MatrixRun, running: list[Any]) -> None:
         shutil.rmtree(run.workdir, ignore_errors=True)
 
 
-def read_durations(folder: Path, skip_shards_of: int | None = None) -> dict[str, float]:
-    """Map "cell::test" -> seconds, from the results files already in `folder` (damage ignored).
+def read_durations(source: Path) -> dict[str, float]:
+    """Map "cell::test" -> seconds from earlier results: one file, or a folder's `*.jsonl`.
 
-    Every shard of a partition must balance with the same durations, or the
-    shards overlap and leave gaps. Files written by shards of the same total
-    (`skip_shards_of`) are ignored: they appear in the folder one by one as the
-    sibling shards finish, so shards run one after another would read different
-    durations. Unsharded runs and other partitions are stable inputs.
+    Shards balance only with input given on purpose (`--durations`), never with
+    whatever the results folder happens to hold: shards run one after another
+    would otherwise see their siblings' files appear and split differently, and
+    overlap or leave gaps. A key seen in several files keeps its longest time;
+    damaged files and lines are skipped (the durations are a hint, not data).
     """
     from migmatrix.errors import ResultsError
     from migmatrix.results import read_results
 
+    paths = sorted(source.glob("*.jsonl")) if source.is_dir() else [source]
     durations: dict[str, float] = {}
-    if not folder.is_dir():
-        return durations
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in paths:
         try:
             found = read_results(path)
         except ResultsError:
-            continue
-        shard = found.header.shard
-        if skip_shards_of is not None and shard and shard.endswith(f"/{skip_shards_of}"):
             continue
         for record in found.records:
             key = f"{record.cell}::{record.test}"
@@ -404,6 +534,23 @@ def write_records(run: MatrixRun, recorder: Any) -> Path:
     path = run.results_path()
     write_results(path, header, recorder.finish(), finished=now_iso())
     return path
+
+
+def write_manifest(
+    path: Path, run: MatrixRun, written: Path, *, records: int, exitstatus: int
+) -> None:
+    """A JSON note of the results file this run wrote, for the process that started pytest."""
+    import json
+
+    note = {
+        "results": str(written),
+        "records": records,
+        "shard": run.shard_text,
+        "shard_note": run.shard_note,
+        "exitstatus": exitstatus,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(note, sort_keys=True) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- early hand-off

@@ -19,6 +19,14 @@ import pytest
 from migmatrix.results import read_results
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+CI_SHARD_VARIABLES = (
+    "CI_NODE_INDEX",
+    "CI_NODE_TOTAL",
+    "BUILDKITE_PARALLEL_JOB",
+    "BUILDKITE_PARALLEL_JOB_COUNT",
+    "CIRCLE_NODE_INDEX",
+    "CIRCLE_NODE_TOTAL",
+)
 OTHER_PY = "3.9" if PY != "3.9" else "3.8"
 MODES = {"serial": ["-p", "no:xdist"], "xdist": ["-n", "2"]}
 
@@ -102,6 +110,13 @@ def test_hang(cell):
     if cell.adapter == "new":
         time.sleep(30)
 """
+
+
+@pytest.fixture(autouse=True)
+def no_ci_shard(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Run inside GitLab/Buildkite/CircleCI, these would shard the runs below.
+    for name in CI_SHARD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 def write_matrix(pytester: pytest.Pytester, matrix: str = MATRIX, **suites: str) -> Path:
@@ -297,23 +312,120 @@ def test_a_worker_killed_mid_test_is_a_crashed_record_and_nothing_else_is_lost(
 def test_shards_are_disjoint_and_together_the_whole_run(
     pytester: pytest.Pytester, mode: str
 ) -> None:
+    from migmatrix import shard
+
     write_matrix(pytester, **{"beta/test_broken.py": BROKEN})
-    run(pytester, "serial", "--run-id", "whole", "--matrix-timeout", "0.2", "--cells", "not integ")
+    common = ["--matrix-timeout", "0.2", "--cells", "not integ"]
+    run(pytester, "serial", "--run-id", "whole", *common)
     whole = records_of(pytester.path / "results" / "whole.jsonl")
+    durations = {f"{c}::{t}": r.duration for (c, t), r in whole.items()}
+    # Balancing makes the hang (0.2 s) dominate: one shard gets it almost alone.
+    items = sorted(k for k in durations if not k.endswith("::test_broken.py"))
+    balanced = [set(shard.assign(items, i, 3, durations)) for i in (1, 2, 3)]
+    assert balanced != [set(items[i - 1 :: 3]) for i in (1, 2, 3)]
     shards = []
     for index in (1, 2, 3):
-        # Later shards are balanced by the durations the earlier files in results/ hold.
-        args = ["--shard", f"{index}/3", "--matrix-timeout", "0.2", "--cells", "not integ"]
-        run(pytester, mode if index == 2 else "serial", *args)
+        # Every shard balances by the same given file, whatever else results/ holds
+        # by then (the earlier shards' files appear in it one by one).
+        args = ["--shard", f"{index}/3", "--matrix-durations", "results/whole.jsonl", *common]
+        result = run(pytester, mode if index == 2 else "serial", *args)
+        result.stdout.fnmatch_lines(["*shards balanced by * durations from *whole.jsonl"])
         path = pytester.path / "results" / f"py{PY}-shard-{index}-of-3.jsonl"
         assert json.loads(path.read_text().splitlines()[0])["shard"] == f"{index}/3"
         shards.append(records_of(path))
+        ran = {f"{c}::{t}" for c, t in shards[-1] if t != "test_broken.py"}
+        assert ran == balanced[index - 1]
     assert all(shards), "every shard got some of the work"
-    keys = [k for shard in shards for k in shard]
+    keys = [k for shard_records in shards for k in shard_records]
     assert len(keys) == len(set(keys)) == len(whole)
     assert set(keys) == set(whole)
-    merged = {k: r for shard in shards for k, r in shard.items()}
+    merged = {k: r for shard_records in shards for k, r in shard_records.items()}
     assert comparable(merged) == comparable(whole)
+
+
+def test_without_durations_the_split_is_plain_and_ignores_earlier_results(
+    pytester: pytest.Pytester,
+) -> None:
+    from migmatrix import shard
+
+    write_matrix(pytester)
+    common = ["--cells", "alpha and not integ", "suites/alpha"]
+    run(pytester, "serial", "--run-id", "whole", *common)
+    items = sorted(f"{c}::{t}" for c, t in records_of(pytester.path / "results" / "whole.jsonl"))
+    for index in (1, 2):
+        run(pytester, "serial", "--shard", f"{index}/2", *common)
+        path = pytester.path / "results" / f"py{PY}-shard-{index}-of-2.jsonl"
+        ran = {f"{c}::{t}" for c, t in records_of(path)}
+        assert ran == set(shard.assign(items, index, 2))
+
+
+def test_missing_durations_input_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    write_matrix(pytester)
+    result = pytester.runpytest_subprocess(
+        "--matrix", "matrix.yaml", "-p", "no:xdist", "--shard", "1/2",
+        "--matrix-durations", "nowhere/",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: durations 'nowhere/': no such file or folder*"])
+
+
+@pytest.mark.parametrize(
+    ("environ", "source"),
+    [
+        ({"CI_NODE_INDEX": "2", "CI_NODE_TOTAL": "3"}, "CI_NODE_INDEX/CI_NODE_TOTAL"),
+        (
+            {"BUILDKITE_PARALLEL_JOB": "1", "BUILDKITE_PARALLEL_JOB_COUNT": "3"},
+            "BUILDKITE_PARALLEL_JOB/BUILDKITE_PARALLEL_JOB_COUNT",
+        ),
+        (
+            {"CIRCLE_NODE_INDEX": "1", "CIRCLE_NODE_TOTAL": "3"},
+            "CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL",
+        ),
+    ],
+    ids=["gitlab", "buildkite", "circleci"],
+)
+def test_ci_variables_choose_the_shard_and_are_named_once(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], source: str
+) -> None:
+    write_matrix(pytester)
+    common = ["--cells", "alpha and not integ", "suites/alpha"]
+    run(pytester, "serial", "--shard", "2/3", "--run-id", "explicit", *common)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    result = run(pytester, "serial", "--run-id", "ci", *common)
+    lines = [
+        line
+        for line in result.outlines
+        if "CI_NODE" in line or "PARALLEL" in line or "CIRCLE" in line
+    ]
+    assert lines == [f"migmatrix: shard 2/3 from {source}"]
+    ci = pytester.path / "results" / "ci.jsonl"
+    assert json.loads(ci.read_text().splitlines()[0])["shard"] == "2/3"
+    assert set(records_of(ci)) == set(records_of(pytester.path / "results" / "explicit.jsonl"))
+
+    # -q hides the report header; the line still shows.
+    result = run(pytester, "serial", "-q", "--run-id", "quiet", *common)
+    assert f"migmatrix: shard 2/3 from {source}" in result.outlines
+
+    # An explicit --shard wins, and says what it overrode.
+    result = run(pytester, "serial", "--shard", "1/1", "--run-id", "explicit-wins", *common)
+    result.stdout.fnmatch_lines([f"migmatrix: shard 1/1 from --shard (ignoring {source} set*"])
+    path = pytester.path / "results" / "explicit-wins.jsonl"
+    assert json.loads(path.read_text().splitlines()[0])["shard"] == "1/1"
+
+
+def test_invalid_ci_variables_are_a_usage_error_unless_shard_is_given(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_matrix(pytester)
+    monkeypatch.setenv("CI_NODE_INDEX", "4")
+    monkeypatch.setenv("CI_NODE_TOTAL", "3")
+    result = run(pytester, "serial", "--cells", "alpha and new and unit", "suites/alpha")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result = run(
+        pytester, "serial", "--shard", "1/1", "--cells", "alpha and new and unit", "suites/alpha"
+    )
+    assert result.ret == pytest.ExitCode.OK
 
 
 def test_selection_and_explicit_paths(pytester: pytest.Pytester) -> None:
