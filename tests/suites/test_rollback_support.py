@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+from suites.support.rollback import Ledger, lost_data, targets_for
+
 from migmatrix.load import load_matrix
 from netra_backend.app.db.store import ChatStore
-from suites.support.rollback import Ledger, lost_data, targets_for
 
 REPO = Path(__file__).resolve().parents[2]
 

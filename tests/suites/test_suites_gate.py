@@ -13,14 +13,19 @@ results (`python -m migmatrix gate`). The gate's JSON report then says which
   with regressions in exactly the ssot cells' isolation tests;
 - with the deprecated engine made correct (the cache keyed by user, events routed
   by their own run), the reproduction test of contamination shows unexpected-pass
-  in exactly the deprecated and partial cells.
+  in exactly the states where the feature rules expected it to fail;
+- with a bug only the intermediate states with the emitter but not the state
+  migrated have (an event dropped), the gate reports regressions in exactly those
+  4 of the 16 swept states (golden_path and websocket among them), nowhere else.
 
 Only the unit env and the running interpreter are used, to keep each run to about
-10 s on two cores; the three runs make this file slow (~30 s), hence the `slow` mark.
+15 s on two cores (18 states x 6 phases); the four runs make this file slow (~70 s),
+hence the `slow` mark.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -36,6 +41,17 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 UNIT_ADAPTERS = ("deprecated", "partial[engine+factory]", "ssot")
+COMPONENTS = ("engine", "factory", "emitter", "state")
+# Every swept state as (name, migrated components), plus the two plain adapters.
+STATES: list[tuple[str, frozenset[str]]] = [
+    (f"partial[{'+'.join(c)}]", frozenset(c))
+    for n in range(5)
+    for c in itertools.combinations(COMPONENTS, n)
+] + [("deprecated", frozenset()), ("ssot", frozenset(COMPONENTS))]
+
+
+def states_where(test: Any) -> list[str]:
+    return [name for name, migrated in STATES if test(migrated)]
 
 
 def _copy_repository(target: Path) -> Path:
@@ -183,7 +199,8 @@ def test_untouched_copy_passes_the_gate_with_the_seed_pattern(repo_copy: Path) -
         "rollback",
         "business",
     }
-    assert len(counts) == 6 * 3 - 1  # rollback has no deprecated cell
+    # 18 states (deprecated, the 16 partial ones, ssot); rollback has no deprecated or partial[].
+    assert len(counts) == 6 * 18 - 2
 
 
 def test_shared_ssot_bookkeeping_is_caught_as_regressions_in_ssot_cells(repo_copy: Path) -> None:
@@ -198,13 +215,22 @@ def test_shared_ssot_bookkeeping_is_caught_as_regressions_in_ssot_cells(repo_cop
 
     code, report, text = run_and_gate(repo_copy)
     assert code == 1, text
-    # Only where the state is isolated does an engine's own book matter: the ssot cell.
-    assert unexpected(report) == {
+    # Only where the state is isolated does an engine's own book matter, and only a
+    # UserExecutionEngine (engine migrated) has one: those states' stats tests; and the
+    # rollbacks from ssot into an isolated-state target check per-user stats too.
+    isolated = states_where(lambda migrated: {"engine", "state"} <= migrated)
+    expected = {
         (
-            cell("validation", "ssot"),
+            cell("validation", name),
             "test_ssot_compliance_validation.py::test_execution_stats_isolated",
-        ): "regression",
-    }, text
+        ): "regression"
+        for name in isolated
+    }
+    expected[(cell("rollback", "ssot"), "test_rollback_validation.py::test_rollback_paths")] = (
+        "regression"
+    )
+    assert unexpected(report) == expected, text
+    assert "engine stats list" in text, text
 
 
 def test_correct_deprecated_engine_shows_unexpected_pass_in_reproduction(repo_copy: Path) -> None:
@@ -225,9 +251,53 @@ def test_correct_deprecated_engine_shows_unexpected_pass_in_reproduction(repo_co
         "test_user_context_contamination.py::test_user_context_contamination_reproduction"
     )
     isolation = "test_ssot_compliance_validation.py::test_user_context_isolation_after_migration"
-    assert unexpected(report) == {
-        (cell("reproduction", "deprecated"), contamination): "unexpected-pass",
-        (cell("reproduction", "partial[engine+factory]"), contamination): "unexpected-pass",
-        (cell("validation", "deprecated"), isolation): "unexpected-pass",
-        (cell("validation", "partial[engine+factory]"), isolation): "unexpected-pass",
-    }, text
+    # Contamination was expected wherever state or emitter is deprecated; the isolation
+    # check (results per user) wherever state is.
+    expected = {
+        (cell("reproduction", name), contamination): "unexpected-pass"
+        for name in states_where(lambda migrated: not {"state", "emitter"} <= migrated)
+    }
+    expected.update(
+        {
+            (cell("validation", name), isolation): "unexpected-pass"
+            for name in states_where(lambda migrated: "state" not in migrated)
+        }
+    )
+    assert unexpected(report) == expected, text
+
+
+def test_an_intermediate_state_that_drops_an_event_is_caught_in_exactly_its_cells(
+    repo_copy: Path,
+) -> None:
+    run_core = repo_copy / "src/netra_backend/app/agents/supervisor/run_core.py"
+    # A bug only an intermediate state has: the per-user emitter, on the shared state's
+    # code path, loses every `agent_thinking` event. Neither end state has it.
+    _patch(
+        run_core,
+        "        self.step += 1\n",
+        "        self.step += 1\n"
+        "        migration = current_migration()\n"
+        '        if migration.is_migrated("emitter") and not migration.is_migrated("state"):\n'
+        "            return\n",
+    )
+
+    code, report, text = run_and_gate(repo_copy)
+    assert code == 1, text
+    broken = set(states_where(lambda migrated: "emitter" in migrated and "state" not in migrated))
+    assert len(broken) == 4
+    found = unexpected(report)
+    assert set(found.values()) == {"regression"}, text
+    # Outside rollback, the regressions are in exactly the broken states...
+    in_place = {
+        cell_id.split("/")[1] for cell_id, _ in found if not cell_id.startswith("rollback/")
+    }
+    assert in_place == broken, text
+    # ...and a rollback cell fails only where it is, or rolls back into, a broken state:
+    # a state with the emitter migrated (ssot -> partial[engine+factory+emitter], ...).
+    with_emitter = set(states_where(lambda migrated: "emitter" in migrated))
+    rolled = {cell_id.split("/")[1] for cell_id, _ in found if cell_id.startswith("rollback/")}
+    assert broken <= rolled <= with_emitter, text
+    # ...and each broken state shows it where the events are checked: golden path and websocket.
+    for name in broken:
+        phases = {cell_id.split("/")[0] for cell_id, _ in found if cell_id.split("/")[1] == name}
+        assert {"golden_path", "websocket"} <= phases, (name, phases)
