@@ -58,10 +58,13 @@ from migmatrix.outcomes import (
     Verdict,
 )
 from migmatrix.plan import display_order
+from migmatrix.results import paused_gc
 
 ExpectationFor = Callable[[Matrix, Cell, str], "tuple[Expectation, ExpectRule | None]"]
 
 ALL_TESTS = "*"
+_new = object.__new__
+_set_dict = object.__setattr__
 
 
 # --------------------------------------------------------------------------- one verdict
@@ -131,11 +134,15 @@ def _new_judged(
     verdict: Verdict,
     detail: str,
 ) -> Judged:
-    # The gate builds one Judged per (cell, test), 300,000 in the benchmark; the
-    # frozen constructor's per-field object.__setattr__ doubled the gate's time.
-    # Filling the instance dictionary gives an identical, still immutable object.
-    judged: Judged = object.__new__(Judged)
-    object.__setattr__(
+    """A Judged built like `_fast_record` builds a Record: one instance dictionary.
+
+    The gate builds one Judged per (cell, test), 300,000 in the benchmark; the
+    frozen constructor's per-field `object.__setattr__` doubled the gate's time.
+    The object is equal to, hashes like and is as immutable as `Judged(...)`
+    (tests/migmatrix/test_gate.py proves it). The hot loop in `judge` inlines this.
+    """
+    judged: Judged = _new(Judged)
+    _set_dict(
         judged,
         "__dict__",
         {
@@ -222,13 +229,41 @@ def judge(
     matrix). `display` is (phases, adapters, envs, pythons) in report order
     (default: the matrix's declaration order, via `plan.display_order`).
     """
+    with paused_gc():
+        return _judge(
+            matrix,
+            cells,
+            merged,
+            planned=planned,
+            phase_tests=phase_tests,
+            coverage=coverage,
+            coverage_total=coverage_total,
+            stale_rules=stale_rules,
+            expectation_for=expectation_for,
+            display=display,
+            duration=duration,
+        )
+
+
+def _judge(
+    matrix: Matrix,
+    cells: Sequence[Cell],
+    merged: Merged,
+    *,
+    planned: Collection[str] | None,
+    phase_tests: Mapping[str, Iterable[str]] | None,
+    coverage: Sequence[CoverageVerdict],
+    coverage_total: float | None,
+    stale_rules: Sequence[ExpectRule],
+    expectation_for: ExpectationFor | None,
+    display: tuple[tuple[str, ...], ...] | None,
+    duration: float,
+) -> GateResult:
     ask = expectation_for or default_expectation_for
     expectations = _Expectations(matrix, ask)
     problems = list(merged.problems)
 
-    by_cell: dict[str, dict[str, Record]] = {}
-    for (cell_id, test), record in merged.records.items():
-        by_cell.setdefault(cell_id, {})[test] = record
+    by_cell = _by_cell(merged.records)
     if planned is not None:
         known = set(planned)
         unknown = sorted(cell_id for cell_id in by_cell if cell_id not in known)
@@ -258,10 +293,13 @@ def judge(
 
     judged: list[Judged] = []
     add = judged.append
+    new, fill = _new, _set_dict
     incomplete_cells = merged.incomplete_cells
-    as_expected = Verdict.AS_EXPECTED
-    passed = Outcome.PASSED
-    pass_only_of: dict[int, bool] = {}
+    seen: set[Verdict] = set()
+    # (expectation, outcome) -> verdict and detail, for the outcomes whose verdict
+    # does not depend on the exception or message: nearly every item is one lookup.
+    by_outcome: dict[tuple[int, Outcome], tuple[Verdict, str]] = {}
+    keep: list[Expectation] = []  # keeps the ids in by_outcome's keys valid
     named_of_phase = {phase: expectations.named(tests) for phase, tests in sorted_tests.items()}
     for cell in sorted(set(cells), key=order):
         cell_id = cell.id
@@ -270,6 +308,7 @@ def judge(
         if not recorded:
             expectation = expectations.get(cell, ALL_TESTS)
             add(_new_judged(cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
+            seen.add(gap)
             continue
         named = named_of_phase.get(cell.phase, frozenset())
         common: Expectation | None = None
@@ -283,24 +322,34 @@ def judge(
             found = recorded.get(test)
             if found is None:
                 add(_new_judged(cell, test, expectation, None, gap, "no result for this test"))
+                seen.add(gap)
                 continue
-            # The common case first: a single expected pass seen passing. Comparing
-            # frozensets of enums hashes in Python, so the answer is kept per expectation.
-            key = id(expectation)
-            pass_only = pass_only_of.get(key)
-            if pass_only is None:
-                pass_only = pass_only_of[key] = expectation.outcomes == _PASS_ONLY
-            if pass_only and found.outcome is passed:
-                add(_new_judged(cell, test, expectation, found, as_expected, ""))
-            else:
-                verdict, detail = verdict_for(expectation, found)
-                add(_new_judged(cell, test, expectation, found, verdict, detail))
+            answer = by_outcome.get((id(expectation), found.outcome))
+            if answer is None:
+                answer = verdict_for(expectation, found)
+                if _by_outcome_only(expectation, found.outcome):
+                    by_outcome[(id(expectation), found.outcome)] = answer
+                    keep.append(expectation)
+                else:
+                    seen.add(answer[0])
+            item = new(Judged)
+            fill(
+                item,
+                "__dict__",
+                {
+                    "cell": cell,
+                    "test": test,
+                    "expectation": expectation,
+                    "record": found,
+                    "verdict": answer[0],
+                    "detail": answer[1],
+                },
+            )
+            add(item)
+    seen.update(verdict for verdict, _ in by_outcome.values())
 
     fail_on = matrix.gates.fail_on
-    # Identity first: hashing an enum member runs Python code, 300,000 times here.
-    failed = any(j.verdict is not as_expected and j.verdict in fail_on for j in judged) or any(
-        not c.passed for c in coverage
-    )
+    failed = bool(seen & fail_on) or any(not c.passed for c in coverage)
     if problems:
         exit_code = ExitCode.INCOMPLETE
     elif failed:
@@ -324,7 +373,29 @@ def judge(
     )
 
 
-_PASS_ONLY = frozenset({Expected.PASS})
+def _by_cell(records: Mapping[tuple[str, str], Record]) -> dict[str, dict[str, Record]]:
+    """Merged records as cell id -> test id -> record."""
+    by_cell: dict[str, dict[str, Record]] = {}
+    last: str | None = None
+    tests: dict[str, Record] = {}
+    # Records of one cell mostly come in a row (files are written cell by cell).
+    for (cell_id, test), record in records.items():
+        if cell_id != last:
+            found = by_cell.get(cell_id)
+            if found is None:
+                found = by_cell[cell_id] = {}
+            tests, last = found, cell_id
+        tests[test] = record
+    return by_cell
+
+
+def _by_outcome_only(expectation: Expectation, outcome: Outcome) -> bool:
+    """Whether `verdict_for` depends on nothing but the outcome for this expectation."""
+    if outcome is Outcome.FAILED or outcome is Outcome.ERROR:
+        return not expectation.raises and not expectation.match
+    return True
+
+
 
 
 def _cell_order(

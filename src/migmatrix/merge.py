@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from migmatrix.errors import UsageError
 from migmatrix.model import Record
 from migmatrix.outcomes import Outcome
-from migmatrix.results import ResultsFile, read_results
+from migmatrix.results import ResultsFile, paused_gc, read_results
 
 # Higher is worse: on a conflict the worse outcome is the one judged.
 SEVERITY = {
@@ -95,13 +95,19 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
     `matrix_digest`, when given, is the digest of the matrix being gated; files
     written for another digest are reported.
     """
+    with paused_gc():
+        return _merge(files, matrix_digest)
+
+
+def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
     problems: list[str] = []
     notes: list[str] = []
     sources: list[str] = []
     digests: dict[str, str] = {}
     seen_content: dict[str, str] = {}
     records: dict[tuple[str, str], Record] = {}
-    origin: dict[tuple[str, str], str] = {}
+    merged_files: list[ResultsFile] = []
+    origin: dict[tuple[str, str], str] | None = None
     incomplete_cells: set[str] = set()
     agreeing = 0
 
@@ -130,15 +136,19 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
                     incoming[key] = record
         overlap = records.keys() & incoming.keys()
         if overlap:
+            if origin is None:
+                # Where each record came from is only needed to name the sides of a
+                # conflict, so it is worked out once the first overlap shows up.
+                origin = _origins(merged_files, records)
             for key in sorted(overlap):
                 record = incoming.pop(key)
                 agreeing += _meet(key, records, record, origin.get(key, "?"), path, problems)
                 if records[key] is record:
                     origin[key] = path
         records.update(incoming)
-        # Where each record came from is only needed to name the sides of a conflict;
-        # remembering it per file keeps the common, conflict-free merge cheap.
-        origin.update(dict.fromkeys(incoming, path))
+        if origin is not None:
+            origin.update(dict.fromkeys(incoming, path))
+        merged_files.append(results)
 
     if agreeing:
         notes.append(
@@ -155,6 +165,19 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
         pythons=pythons,
         incomplete_cells=frozenset(incomplete_cells),
     )
+
+
+def _origins(
+    merged_files: Sequence[ResultsFile], records: dict[tuple[str, str], Record]
+) -> dict[tuple[str, str], str]:
+    """The path each kept record was read from (by identity: the file that holds it)."""
+    origin: dict[tuple[str, str], str] = {}
+    for results in merged_files:
+        for record in results.records:
+            key = (record.cell, record.test)
+            if records.get(key) is record:
+                origin[key] = results.path
+    return origin
 
 
 def _meet(

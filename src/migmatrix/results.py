@@ -12,9 +12,10 @@ returned, so merge and gate can judge what exists and say what does not. Only a
 file that is not a results file at all (unreadable, empty, no header, a foreign
 schema) raises `ResultsError`.
 
-Reading is on the hot path of the gate (hundreds of thousands of records), so
-the common, well-formed record line is turned into a `Record` without the
-per-field cost of the frozen dataclass constructor; see `_fast_record`.
+Reading is on the hot path of the gate (hundreds of thousands of records): the
+file is read in blocks, each block's lines are parsed by one JSON call (see
+`_Reader`), and the common, well-formed record line becomes a `Record` without
+the per-field cost of the frozen dataclass constructor (see `_fast_record`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 
 from migmatrix.errors import ResultsError
 from migmatrix.model import RESULTS_SCHEMA, Record, ResultsFooter, ResultsHeader
@@ -43,6 +44,32 @@ _OUTCOMES = {o.value: o for o in Outcome}
 _RECORD_DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in dataclasses.fields(Record) if f.default is not dataclasses.MISSING
 }
+_NUMBER = frozenset({int, float})
+_TEXT = frozenset({str, type(None)})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_DECODE = json.JSONDecoder().raw_decode
+_BLOCK = 1 << 20  # bytes read at a time: about 4,000 record lines
+_new = object.__new__
+_set_dict = object.__setattr__
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many objects that form no cycles.
+
+    The judge creates hundreds of thousands of small containers (records, dict
+    keys, verdicts); every few hundred allocations the collector would walk the
+    young ones and, as the heap grows, all of them again: over a third of the
+    judge's time, for nothing, since none of them can be part of a cycle. The
+    previous state is restored on exit, so nesting is harmless.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,32 +185,47 @@ def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
     )
 
 
-def _fast_record(obj: dict[str, Any], share: Callable[[str, str], str]) -> Record | None:
-    """Build a Record from a writer-shaped line without the frozen constructor's cost.
+def _fast_record(obj: Any, share: Callable[[str, str], str]) -> Record | None:
+    """A Record from a writer-shaped record line, or None for anything else.
 
-    A frozen dataclass sets each field through `object.__setattr__`, which made
-    reading 300,000 records take over a second. For a line with exactly the
-    writer's keys and well-typed values we fill the instance dictionary in one
-    step instead; the result is indistinguishable from `Record(...)` (same
-    fields, equality, hash). Anything unusual returns None and takes the slow,
-    checking path.
+    A frozen dataclass's constructor sets each field through `object.__setattr__`,
+    which made reading 300,000 records take over a second. For a line with exactly
+    the writer's keys and well-typed scalar values, the parsed dictionary itself
+    becomes the instance's `__dict__` instead: the Record is equal to, hashes like
+    and is as immutable as `Record(...)` with the same values
+    (tests/migmatrix/test_results.py proves it). Anything unusual returns None,
+    before `obj` is touched, and takes the checking path (`_slow_record`).
     """
-    if obj.keys() != _RECORD_LINE_KEYS:
+    if type(obj) is not dict or obj.keys() != _RECORD_LINE_KEYS or obj["kind"] != "record":
         return None
-    outcome = _OUTCOMES.get(obj["outcome"])
-    cell = obj["cell"]
-    test = obj["test"]
-    if outcome is None or type(cell) is not str or type(test) is not str or not cell or not test:
+    cell, test, outcome = obj["cell"], obj["test"], obj["outcome"]
+    if type(cell) is not str or type(test) is not str or type(outcome) is not str:
+        return None
+    found = _OUTCOMES.get(outcome)
+    if found is None or not cell or not test:
+        return None
+    exc_type, message, worker = obj["exc_type"], obj["message"], obj["worker"]
+    if (
+        type(obj["duration"]) not in _NUMBER
+        or type(obj["attempt"]) is not int
+        or type(exc_type) not in _TEXT
+        or type(message) not in _TEXT
+        or type(worker) not in _TEXT
+        or type(obj["nodeid"]) not in _TEXT
+    ):
         return None
     del obj["kind"]
-    obj["outcome"] = outcome
+    obj["outcome"] = found
     obj["cell"] = share(cell, cell)
-    for key in ("worker", "exc_type", "message"):
-        value = obj[key]
-        if type(value) is str:
-            obj[key] = share(value, value)
-    record: Record = object.__new__(Record)
-    object.__setattr__(record, "__dict__", obj)
+    obj["test"] = share(test, test)
+    if worker is not None:
+        obj["worker"] = share(worker, worker)
+    if exc_type is not None:
+        obj["exc_type"] = share(exc_type, exc_type)
+    if message is not None:
+        obj["message"] = share(message, message)
+    record: Record = _new(Record)
+    _set_dict(record, "__dict__", obj)
     return record
 
 
@@ -216,110 +258,200 @@ def read_results(path: str | os.PathLike[str]) -> ResultsFile:
     Raises `ResultsError` only when the file cannot be read or is not a
     migmatrix results file at all (empty, or its first line is not a header).
     """
-    # Reading creates hundreds of thousands of small objects and no cycles; the
-    # cyclic collector would walk them again and again (about a third of the time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _read_results(os.fspath(path))
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _read_results(name: str) -> ResultsFile:
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        msg = f"{name}: cannot read results file ({exc.strerror or exc}); check the path"
-        raise ResultsError(msg) from None
-    digest = hashlib.sha256(data).hexdigest()
-    lines = data.decode("utf-8", errors="replace").split("\n")
-    del data  # the lines hold the text now; keep one copy of a large file, not two
-    if lines and lines[-1] == "":
-        lines.pop()
-
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        msg = f"{name}: empty file, not a migmatrix results file; remove it or rerun the cells"
-        raise ResultsError(msg)
-    try:
-        head = json.loads(lines[first])
-    except ValueError:
-        head = None
-    if not isinstance(head, dict) or head.get("kind") != "header":
-        msg = (
-            f"{name}:{first + 1}: not a migmatrix results file "
-            "(the first line is not a JSON header object)"
-        )
-        raise ResultsError(msg)
-    header = _header_from(head, f"{name}:{first + 1}")
-
-    problems: list[str] = []
-    records: list[Record] = []
-    footer: ResultsFooter | None = None
-    footer_line = 0
-    decode = json.JSONDecoder().raw_decode
-    append = records.append
-    fast = _fast_record
-    # Cell ids and worker names repeat on every line; sharing one string object per
-    # value saves about a fifth of the memory of a large run.
-    shared: dict[str, str] = {}
-    share = shared.setdefault
-    for index in range(first + 1, len(lines)):
-        line = lines[index]
-        lines[index] = ""  # free each line once read
+    name = os.fspath(path)
+    with paused_gc():
         try:
-            obj, end = decode(line)
-        except ValueError:
+            handle = open(name, "rb")  # noqa: SIM115 - closed below, read in blocks
+        except OSError as exc:
+            msg = f"{name}: cannot read results file ({exc.strerror or exc}); check the path"
+            raise ResultsError(msg) from None
+        with handle:
+            try:
+                return _read_blocks(name, handle)
+            except OSError as exc:
+                msg = f"{name}: cannot read results file ({exc.strerror or exc}); check the path"
+                raise ResultsError(msg) from None
+
+
+def _read_blocks(name: str, handle: BinaryIO) -> ResultsFile:
+    # The file is read in blocks of whole lines: memory holds one block's text at a
+    # time, not the whole file's lines beside its records.
+    hasher = hashlib.sha256()
+    reader = _Reader(name)
+    carry = b""
+    while True:
+        block = handle.read(_BLOCK)
+        if not block:
+            break
+        hasher.update(block)
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry += block
+            continue
+        text = (carry + block[:cut]).decode("utf-8", errors="replace")
+        carry = block[cut + 1 :]
+        reader.feed(text.split("\n"))
+    if carry:
+        reader.feed([carry.decode("utf-8", errors="replace")])
+    return reader.finish(hasher.hexdigest())
+
+
+class _Reader:
+    """The line-by-line state of reading one file: header, records, footer, problems.
+
+    Blocks of lines go through `feed`. A block is first parsed in one call as a JSON
+    array (`[line,\\nline,...]`), several times faster than a call per line; the
+    answer is used only when it has exactly one flat object (scalar values only) per
+    line. A raw newline cannot occur inside a JSON string and a flat object cannot
+    contain `},\\n{`, so each such object is exactly one line and every line number
+    is right. Anything else (a cut line, a blank line, nested values, text after an
+    object) sends the block through the per-line path, which names the bad lines.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.header: ResultsHeader | None = None
+        self.lines = 0  # lines fed so far
+        self.records: list[Record] = []
+        self.problems: list[str] = []
+        self.footer: ResultsFooter | None = None
+        self.footer_line = 0
+        # Cell ids, test ids, workers and messages repeat across records and files'
+        # lines; one shared string object per value saves about a fifth of the memory.
+        shared: dict[str, str] = {}
+        self.share = shared.setdefault
+
+    def feed(self, lines: list[str]) -> None:
+        start = self.lines
+        self.lines += len(lines)
+        if self.header is None:
+            lines, start = self._find_header(lines, start)
+        if lines and not self._fast_block(lines, start):
+            for offset, line in enumerate(lines):
+                self._line(line, start + offset + 1)
+
+    def _find_header(self, lines: list[str], start: int) -> tuple[list[str], int]:
+        for offset, line in enumerate(lines):
             if not line.strip():
                 continue
-            problems.append(f"{name}:{index + 1}: unreadable line (not JSON): {line[:80]!r}")
-            continue
-        if end != len(line) and line[end:].strip():
-            problems.append(f"{name}:{index + 1}: unreadable line (text after JSON)")
-            continue
-        if type(obj) is dict and obj.get("kind") == "record":
-            if footer is not None:
-                problems.append(f"{name}:{index + 1}: record after the footer (line {footer_line})")
+            where = f"{self.name}:{start + offset + 1}"
+            try:
+                head = json.loads(line)
+            except (ValueError, RecursionError):
+                head = None
+            if not isinstance(head, dict) or head.get("kind") != "header":
+                msg = (
+                    f"{where}: not a migmatrix results file "
+                    "(the first line is not a JSON header object)"
+                )
+                raise ResultsError(msg)
+            self.header = _header_from(head, where)
+            return lines[offset + 1 :], start + offset + 1
+        return [], start + len(lines)
+
+    def _fast_block(self, lines: list[str], start: int) -> bool:
+        try:
+            objs = json.loads("[" + ",\n".join(lines) + "]")
+        except (ValueError, RecursionError):
+            return False
+        if len(objs) != len(lines):
+            return False
+        share = self.share
+        fast = _fast_record
+        built: list[Record | dict[str, Any]] = []
+        append = built.append
+        mixed = False  # any line that is not a well-formed record
+        for obj in objs:
             record = fast(obj, share)
-            if record is None:
-                try:
-                    record = _slow_record(obj)
-                except ValueError as exc:
-                    problems.append(f"{name}:{index + 1}: bad record: {exc}")
-                    continue
-            append(record)
-        elif type(obj) is dict and obj.get("kind") == "footer":
-            if footer is not None:
-                problems.append(f"{name}:{index + 1}: second footer (first at line {footer_line})")
-                continue
+            if record is not None:
+                append(record)
+            elif type(obj) is dict and all(type(v) in _SCALARS for v in obj.values()):
+                mixed = True
+                append(obj)  # dispatched below, in line order
+            else:
+                return False
+        if not mixed and self.footer is None:
+            self.records.extend(built)  # type: ignore[arg-type]  # all Records, checked above
+            return True
+        for index, item in enumerate(built):
+            if isinstance(item, Record):
+                self._record(item, start + index + 1)
+            else:
+                self._object(item, start + index + 1)
+        return True
+
+    def _line(self, line: str, number: int) -> None:
+        try:
+            obj, end = _DECODE(line)
+        except (ValueError, RecursionError):
+            if line.strip():
+                self.problems.append(
+                    f"{self.name}:{number}: unreadable line (not JSON): {line[:80]!r}"
+                )
+            return
+        if end != len(line) and line[end:].strip():
+            self.problems.append(f"{self.name}:{number}: unreadable line (text after JSON)")
+            return
+        record = _fast_record(obj, self.share)
+        if record is not None:
+            self._record(record, number)
+        else:
+            self._object(obj, number)
+
+    def _record(self, record: Record, number: int) -> None:
+        if self.footer is not None:
+            self.problems.append(
+                f"{self.name}:{number}: record after the footer (line {self.footer_line})"
+            )
+        self.records.append(record)
+
+    def _object(self, obj: Any, number: int) -> None:
+        """Any line that is not a well-formed record: a damaged record, the footer, or junk."""
+        where = f"{self.name}:{number}"
+        kind = obj.get("kind") if type(obj) is dict else None
+        if kind == "record":
+            if self.footer is not None:
+                self.problems.append(f"{where}: record after the footer (line {self.footer_line})")
+            try:
+                self.records.append(_slow_record(obj))
+            except ValueError as exc:
+                self.problems.append(f"{where}: bad record: {exc}")
+        elif kind == "footer":
+            if self.footer is not None:
+                self.problems.append(f"{where}: second footer (first at line {self.footer_line})")
+                return
             count = obj.get("records")
             if not isinstance(count, int) or isinstance(count, bool):
-                problems.append(f"{name}:{index + 1}: footer without an integer record count")
+                self.problems.append(f"{where}: footer without an integer record count")
                 count = -1
-            footer = ResultsFooter(records=count, finished=str(obj.get("finished", "")))
-            footer_line = index + 1
-        elif type(obj) is dict and obj.get("kind") == "header":
-            problems.append(f"{name}:{index + 1}: second header line")
+            self.footer = ResultsFooter(records=count, finished=str(obj.get("finished", "")))
+            self.footer_line = number
+        elif kind == "header":
+            self.problems.append(f"{where}: second header line")
         else:
-            problems.append(f"{name}:{index + 1}: line is not a header, record or footer")
+            self.problems.append(f"{where}: line is not a header, record or footer")
 
-    if footer is None:
-        problems.append(
-            f"{name}:{len(lines)}: no footer: the run that wrote this file did not finish "
-            f"({len(records)} records read)"
+    def finish(self, digest: str) -> ResultsFile:
+        name = self.name
+        if self.header is None:
+            msg = f"{name}: empty file, not a migmatrix results file; remove it or rerun the cells"
+            raise ResultsError(msg)
+        records, footer = self.records, self.footer
+        if footer is None:
+            self.problems.append(
+                f"{name}:{self.lines}: no footer: the run that wrote this file did not finish "
+                f"({len(records)} records read)"
+            )
+        elif footer.records >= 0 and footer.records != len(records):
+            self.problems.append(
+                f"{name}:{self.footer_line}: footer says {footer.records} records, "
+                f"{len(records)} were read"
+            )
+        return ResultsFile(
+            path=name,
+            header=self.header,
+            records=records,
+            footer=footer,
+            problems=self.problems,
+            digest_of_content=digest,
         )
-    elif footer.records >= 0 and footer.records != len(records):
-        problems.append(
-            f"{name}:{footer_line}: footer says {footer.records} records, {len(records)} were read"
-        )
-    return ResultsFile(
-        path=name,
-        header=header,
-        records=records,
-        footer=footer,
-        problems=problems,
-        digest_of_content=digest,
-    )

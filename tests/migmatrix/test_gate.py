@@ -10,7 +10,15 @@ import pytest
 from migmatrix.gate import exc_type_matches, judge, summarize, verdict_for
 from migmatrix.load import load_matrix
 from migmatrix.merge import Merged
-from migmatrix.model import Cell, CoverageRule, CoverageVerdict, Expectation, Matrix, Record
+from migmatrix.model import (
+    Cell,
+    CoverageRule,
+    CoverageVerdict,
+    Expectation,
+    Judged,
+    Matrix,
+    Record,
+)
 from migmatrix.outcomes import ExitCode, Expected, Outcome, Verdict
 from migmatrix.plan import plan_cells
 
@@ -275,3 +283,25 @@ def test_injected_expectations_are_used_per_test(matrix: Matrix) -> None:
     assert {j.verdict for j in result.judged} == {Verdict.UNEXPECTED_PASS, Verdict.REPRODUCED}
     # no rule names a test, so expect is asked once per cell, not once per (cell, test)
     assert len(asked) == len(plan_cells(matrix))
+
+
+def test_judged_items_equal_hash_and_freeze_like_constructed_ones(matrix: Matrix) -> None:
+    # The gate fills each Judged's instance dictionary directly (gate._new_judged and its
+    # inlined copy in judge); this pins that the result behaves like the constructor's.
+    records = [r for r in full_run(matrix) if r.test != "t.py::b" or "ssot" not in r.cell]
+    result = judge(matrix, plan_cells(matrix), merged(records))
+    assert {j.verdict for j in result.judged} == {
+        Verdict.AS_EXPECTED,
+        Verdict.REPRODUCED,
+        Verdict.MISSING,
+    }
+    for item in result.judged:
+        rebuilt = Judged(
+            item.cell, item.test, item.expectation, item.record, item.verdict, item.detail
+        )
+        assert type(item) is Judged
+        assert item == rebuilt
+        assert hash(item) == hash(rebuilt)
+        assert repr(item) == repr(rebuilt)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            item.verdict = Verdict.REGRESSION  # type: ignore[misc]

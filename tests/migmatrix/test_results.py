@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from migmatrix.errors import ResultsError
 from migmatrix.model import RESULTS_SCHEMA, Record, ResultsHeader
 from migmatrix.outcomes import Outcome
-from migmatrix.results import read_results, write_results
+from migmatrix.results import paused_gc, read_results, write_results
 
 HEADER = ResultsHeader(
     run_id="run-1",
@@ -168,3 +170,83 @@ def test_files_that_are_not_results_files_raise(tmp_path: Path, content: str, re
 def test_missing_file_raises_results_error(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="cannot read results file"):
         read_results(tmp_path / "nope.jsonl")
+
+
+def test_records_read_are_equal_hash_alike_and_frozen_like_constructed_ones(tmp_path: Path) -> None:
+    # The reader fills each Record's instance dictionary directly (results._fast_record);
+    # this pins that the result behaves exactly like the dataclass constructor's.
+    read = read_results(write(tmp_path)).records
+    for got, want in zip(read, RECORDS, strict=True):
+        assert type(got) is Record
+        assert got == want
+        assert hash(got) == hash(want)
+        assert repr(got) == repr(want)
+        assert dataclasses.astuple(got) == dataclasses.astuple(want)
+        assert dataclasses.replace(got) == want
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            got.outcome = Outcome.FAILED  # type: ignore[misc]
+        assert got.outcome is want.outcome  # the enum member itself, not its string
+
+
+def nth_test(i: int) -> str:
+    return f"test_{i % 7}.py::test_{i}"
+
+
+def big_file(tmp_path: Path, count: int) -> tuple[Path, list[str]]:
+    records = [
+        Record("p/a/e/py3.12", nth_test(i), Outcome.PASSED, i / 1000, worker="gw0")
+        for i in range(count)
+    ]
+    path = tmp_path / "big.jsonl"
+    write_results(path, HEADER, records)
+    return path, path.read_text(encoding="utf-8").split("\n")
+
+
+def test_a_large_file_is_read_in_blocks_with_every_record(tmp_path: Path) -> None:
+    path, _ = big_file(tmp_path, 12_000)  # several read blocks of 1 MiB
+    assert path.stat().st_size > 2 * (1 << 20)
+    read = read_results(path)
+    assert read.complete
+    assert len(read.records) == 12_000
+    assert [r.test for r in read.records] == [nth_test(i) for i in range(12_000)]
+    assert read.records[5_000] == Record(
+        "p/a/e/py3.12", nth_test(5_000), Outcome.PASSED, 5.0, worker="gw0"
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        # two objects on one line: the block's object count no longer equals its line count
+        (lambda line: line + ", " + line, "unreadable line (text after JSON)"),
+        # a nested value: not a flat object, so the line may not be trusted as one record
+        (lambda line: line.replace('"attempt": 1', '"attempt": [1]'), "bad record"),
+        # a blank line, then the cut half of a record
+        (lambda line: "\n" + line[: len(line) // 2], "unreadable line (not JSON)"),
+    ],
+)
+def test_damage_deep_inside_a_large_file_names_its_line(
+    tmp_path: Path, damage: Callable[[str], str], problem: str
+) -> None:
+    path, lines = big_file(tmp_path, 12_000)
+    lines[7_000] = damage(lines[7_000])  # line 7,001 (record 6,999), in the second block
+    path.write_text("\n".join(lines), encoding="utf-8")
+    read = read_results(path)
+    shift = lines[7_000].count("\n")
+    assert any(p.startswith(f"{path}:{7_001 + shift}: {problem}") for p in read.problems), (
+        read.problems
+    )
+    # every other line of the block is still read, in order
+    tests = [r.test for r in read.records]
+    assert tests[:6_999] == [nth_test(i) for i in range(6_999)]
+    assert tests[-5_000:] == [nth_test(i) for i in range(7_000, 12_000)]
+
+
+def test_paused_gc_restores_the_collector_state() -> None:
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner pause does not re-enable early
+    assert gc.isenabled()
