@@ -215,8 +215,9 @@ def rollback_targets(
     """The states the declared `paths` roll adapter state `state` back to, each once.
 
     A target is the (name, components, features) of a state, like a cell's adapter
-    state, so the suite switches to it the way an adapter opens a cell. In the order the paths are declared, then the order each path names them; an
-    unknown `state` has no targets.
+    state, so the suite switches to it the way an adapter opens a cell. In the order
+    the paths are declared, then the order each path names them; an unknown `state`
+    has no targets.
     """
     from migmatrix.plan import adapter_matches
 
