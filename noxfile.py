@@ -33,6 +33,8 @@ TEST_PYTHON = "3.12"
 @nox.session(name="run", python=list(AXES.python), tags=["run"], default=False)
 def run(session: nox.Session) -> None:
     """One pytest-xdist run over every selected cell of this interpreter."""
+    if str(session.python) not in mm.selected_pythons(AXES, session.posargs):
+        session.skip(f"no selected cell runs on Python {session.python}")
     mm.install_project(session, "netra")
     coverage = [] if os.environ.get("MIGMATRIX_COVERAGE", "1") == "0" else ["--coverage"]
     session.run(
@@ -45,8 +47,9 @@ def run(session: nox.Session) -> None:
 def matrix(session: nox.Session) -> None:
     """The whole matrix: every interpreter's run, then the gate and the reports."""
     mm.install_project(session)
-    found = [py for py in AXES.python if mm.interpreter_available(py)]
-    for py in AXES.python:
+    wanted = mm.selected_pythons(AXES, session.posargs)
+    found = [py for py in wanted if mm.interpreter_available(py)]
+    for py in wanted:
         if py not in found:
             session.warn(f"Python {py} not found on this machine: its cells were skipped")
     pythons = [arg for py in found for arg in ("--python", py)]

@@ -255,7 +255,9 @@ def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     selected_ids = {cell.id for cell in cells}
     by_id = {cell.id: cell for cell in cells}
     pairs = [(by_id[c], t) for (c, t) in merged.records if c in selected_ids]
-    stale = stale_rules(matrix, pairs) if pairs else ()
+    # A rule is stale when it matches nothing in the whole plan; under a --cells
+    # selection most rules match nothing selected, which says nothing about them.
+    stale = stale_rules(matrix, pairs) if pairs and not args.cells else ()
     result = judge(
         matrix,
         cells,

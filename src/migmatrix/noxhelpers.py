@@ -40,6 +40,7 @@ class Axes:
 
     python: tuple[str, ...]
     cells: tuple[tuple[str, str, str, str], ...]  # (phase, adapter state, adapter base, env)
+    cell_ids: tuple[tuple[str, str], ...] = ()  # (python, cell id) of every planned cell
 
 
 def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
@@ -53,10 +54,32 @@ def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
     from migmatrix.plan import plan_cells
 
     matrix = load_matrix(path, import_adapters=False)
+    planned = plan_cells(matrix)
     seen: dict[tuple[str, str, str, str], None] = {}
-    for cell in plan_cells(matrix):
+    for cell in planned:
         seen.setdefault((cell.phase, cell.adapter, cell.adapter_base, cell.env), None)
-    return Axes(matrix.python, tuple(seen))
+    return Axes(matrix.python, tuple(seen), tuple((c.python, c.id) for c in planned))
+
+
+def selected_pythons(axes: Axes, posargs: Sequence[str]) -> tuple[str, ...]:
+    """The Pythons that have at least one cell in the selection `nox ... -- SELECTION`.
+
+    `nox -s matrix -- py3.12` should not start an interpreter that has nothing to
+    run. An expression that does not parse is left to `migmatrix run`, which
+    reports it with its column; here every Python is kept.
+    """
+    args = selection_args(posargs)
+    if "--cells" not in args:
+        return axes.python
+    from migmatrix.errors import UsageError
+    from migmatrix.select import compile_expression
+
+    try:
+        predicate = compile_expression(args[args.index("--cells") + 1])
+    except UsageError:
+        return axes.python
+    hit = {python for python, cell_id in axes.cell_ids if predicate(cell_id)}
+    return tuple(p for p in axes.python if p in hit)
 
 
 # ----------------------------------------------------------------- interpreters
