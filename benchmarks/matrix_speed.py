@@ -71,7 +71,8 @@ def main() -> int:
     args = parser.parse_args()
     nox = shutil.which("nox")
     if nox is None:
-        raise SystemExit("nox is not on PATH: python -m pip install 'nox[uv]'")
+        msg = "nox is not on PATH: python -m pip install 'nox[uv]'"
+        raise SystemExit(msg)
     py = args.python
     selection = f"py{py}"
     env_python = ROOT / ".nox" / f"run-{py.replace('.', '-')}" / "bin" / "python"
@@ -80,16 +81,17 @@ def main() -> int:
     timed([nox, "-s", f"run-{py}", "--", selection], env_with(MIGMATRIX_COVERAGE="0"))
 
     scratch = Path(tempfile.mkdtemp(prefix="matrix-speed-"))
+    matrix_cmd = [nox, "-s", "matrix", "--", selection]
     nox_off, direct, nox_on = [], [], []
     for _ in range(args.repeat):
-        nox_off.append(timed([nox, "-s", "matrix", "--", selection], env_with(MIGMATRIX_COVERAGE="0")))
+        nox_off.append(timed(matrix_cmd, env_with(MIGMATRIX_COVERAGE="0")))
         direct.append(
             timed(
                 [str(env_python), "-m", "pytest", "--matrix", "matrix.yaml", "--cells", selection,
                  "-n", "auto", "-q", "--results-dir", str(scratch / "direct")],
             )
         )  # fmt: skip
-        nox_on.append(timed([nox, "-s", "matrix", "--", selection], env_with(MIGMATRIX_COVERAGE="1")))
+        nox_on.append(timed(matrix_cmd, env_with(MIGMATRIX_COVERAGE="1")))
 
     sessions = cell_sessions(nox, py)
     chosen = sessions
