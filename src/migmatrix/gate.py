@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -295,11 +296,13 @@ def _judge(
     add = judged.append
     new, fill = _new, _set_dict
     incomplete_cells = merged.incomplete_cells
-    seen: set[Verdict] = set()
+    # Verdicts seen, by identity: hashing an enum member runs Python code (3.10-3.13).
+    seen: dict[int, Verdict] = {}
     # (expectation, outcome) -> verdict and detail, for the outcomes whose verdict
     # does not depend on the exception or message: nearly every item is one lookup.
-    by_outcome: dict[tuple[int, Outcome], tuple[Verdict, str]] = {}
-    keep: list[Expectation] = []  # keeps the ids in by_outcome's keys valid
+    # Keyed by identities for the same reason; `keep` keeps those ids valid.
+    by_outcome: dict[tuple[int, int], tuple[Verdict, str]] = {}
+    keep: list[Expectation] = []
     named_of_phase = {phase: expectations.named(tests) for phase, tests in sorted_tests.items()}
     for cell in sorted(set(cells), key=order):
         cell_id = cell.id
@@ -308,7 +311,7 @@ def _judge(
         if not recorded:
             expectation = expectations.get(cell, ALL_TESTS)
             add(_new_judged(cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
-            seen.add(gap)
+            seen[id(gap)] = gap
             continue
         named = named_of_phase.get(cell.phase, frozenset())
         common: Expectation | None = None
@@ -322,16 +325,16 @@ def _judge(
             found = recorded.get(test)
             if found is None:
                 add(_new_judged(cell, test, expectation, None, gap, "no result for this test"))
-                seen.add(gap)
+                seen[id(gap)] = gap
                 continue
-            answer = by_outcome.get((id(expectation), found.outcome))
+            key = (id(expectation), id(found.outcome))
+            answer = by_outcome.get(key)
             if answer is None:
                 answer = verdict_for(expectation, found)
                 if _by_outcome_only(expectation, found.outcome):
-                    by_outcome[(id(expectation), found.outcome)] = answer
+                    by_outcome[key] = answer
                     keep.append(expectation)
-                else:
-                    seen.add(answer[0])
+                seen[id(answer[0])] = answer[0]
             item = new(Judged)
             fill(
                 item,
@@ -346,10 +349,9 @@ def _judge(
                 },
             )
             add(item)
-    seen.update(verdict for verdict, _ in by_outcome.values())
 
     fail_on = matrix.gates.fail_on
-    failed = bool(seen & fail_on) or any(not c.passed for c in coverage)
+    failed = bool(fail_on.intersection(seen.values())) or any(not c.passed for c in coverage)
     if problems:
         exit_code = ExitCode.INCOMPLETE
     elif failed:
@@ -396,8 +398,6 @@ def _by_outcome_only(expectation: Expectation, outcome: Outcome) -> bool:
     return True
 
 
-
-
 def _cell_order(
     phases: Sequence[str], adapters: Sequence[str], envs: Sequence[str], pythons: Sequence[str]
 ) -> Callable[[Cell], tuple[Any, ...]]:
@@ -415,7 +415,7 @@ def _cell_order(
 
 def unexpected(result: GateResult) -> list[Judged]:
     """The judged items that are not as planned, in report order."""
-    return [j for j in result.judged if j.verdict in UNEXPECTED_VERDICTS]
+    return list(_facts(result).unexpected)
 
 
 # --------------------------------------------------------------------------- summaries for reports
@@ -435,6 +435,12 @@ class CellSummary:
         self.verdicts: dict[Verdict, int] = {}
         self.star = False  # judged as a whole: the cell has no records at all
 
+    def copy(self) -> CellSummary:
+        twin = CellSummary(self.cell)
+        twin.total, twin.ok, twin.unexpected = self.total, self.ok, self.unexpected
+        twin.failing, twin.star, twin.verdicts = self.failing, self.star, dict(self.verdicts)
+        return twin
+
     @property
     def no_results(self) -> bool:
         """The cell has no records at all (its one verdict is for the test `*`)."""
@@ -450,12 +456,47 @@ class CellSummary:
 
 
 def summarize(result: GateResult) -> list[CellSummary]:
-    """One summary per judged cell, in report order."""
+    """One summary per judged cell, in report order (each call gets its own copies)."""
+    return [summary.copy() for summary in _facts(result).summaries]
+
+
+class _Facts:
+    """What every report counts over all judged items, worked out in one pass."""
+
+    __slots__ = ("summaries", "totals", "unexpected")
+
+    def __init__(
+        self, summaries: list[CellSummary], totals: dict[Verdict, int], unexpected: list[Judged]
+    ) -> None:
+        self.summaries = summaries
+        self.totals = totals
+        self.unexpected = unexpected
+
+
+# Each report needs the same counts; a gate result is immutable, so they are worked
+# out once per result (keyed by identity, dropped with the result) rather than once
+# per report over hundreds of thousands of items.
+_FACTS: dict[int, tuple[weakref.ref[GateResult], _Facts]] = {}
+
+
+def _facts(result: GateResult) -> _Facts:
+    entry = _FACTS.get(id(result))
+    if entry is not None and entry[0]() is result:
+        return entry[1]
+    facts = _count(result)
+    _FACTS[id(result)] = (weakref.ref(result), facts)
+    weakref.finalize(result, _FACTS.pop, id(result), None)
+    return facts
+
+
+def _count(result: GateResult) -> _Facts:
     summaries: list[CellSummary] = []
+    totals = dict.fromkeys(Verdict, 0)
+    items: list[Judged] = []
     fail_on = result.fail_on
     as_expected = Verdict.AS_EXPECTED
     summary: CellSummary | None = None
-    ok = 0
+    ok = plain = 0
     # judged is grouped by cell (report order), so a new Cell object starts a new summary;
     # as-expected items, nearly all of them, are only counted (no enum hashing).
     for judged in result.judged:
@@ -463,6 +504,7 @@ def summarize(result: GateResult) -> list[CellSummary]:
         if summary is None or cell is not summary.cell:
             if summary is not None:
                 _close(summary, ok)
+                plain += ok
             summary = CellSummary(cell)
             summaries.append(summary)
             ok = 0
@@ -470,9 +512,11 @@ def summarize(result: GateResult) -> list[CellSummary]:
         if verdict is as_expected:
             ok += 1
             continue
+        totals[verdict] += 1
         summary.total += 1
         summary.verdicts[verdict] = summary.verdicts.get(verdict, 0) + 1
         if verdict in UNEXPECTED_VERDICTS:
+            items.append(judged)
             summary.unexpected += 1
             if verdict in fail_on:
                 summary.failing += 1
@@ -482,7 +526,9 @@ def summarize(result: GateResult) -> list[CellSummary]:
             summary.ok += 1
     if summary is not None:
         _close(summary, ok)
-    return _merge_same_cells(summaries)
+        plain += ok
+    totals[as_expected] = plain
+    return _Facts(_merge_same_cells(summaries), totals, items)
 
 
 def _close(summary: CellSummary, as_expected: int) -> None:
@@ -511,16 +557,7 @@ def _merge_same_cells(summaries: list[CellSummary]) -> list[CellSummary]:
 
 def verdict_totals(result: GateResult) -> dict[Verdict, int]:
     """How many judged items have each verdict (every verdict listed, in enum order)."""
-    totals = dict.fromkeys(Verdict, 0)
-    as_expected = Verdict.AS_EXPECTED
-    plain = 0
-    for judged in result.judged:
-        if judged.verdict is as_expected:
-            plain += 1
-        else:
-            totals[judged.verdict] += 1
-    totals[as_expected] = plain
-    return totals
+    return dict(_facts(result).totals)
 
 
 STATUS = {

@@ -20,18 +20,36 @@ from typing import Any
 from migmatrix.gate import rule_words, status, summarize, verdict_totals
 from migmatrix.model import Cell, GateResult, Judged
 from migmatrix.outcomes import Verdict
+from migmatrix.results import paused_gc
 
 REPORT_SCHEMA = "migmatrix-report/1"
 
 
-def _result(judged: Judged) -> dict[str, Any]:
+def _result(
+    judged: Judged, shared: dict[tuple[int, int, Verdict, str], dict[str, Any]]
+) -> dict[str, Any]:
+    # The keys that come from the cell, the expectation and the verdict are the same
+    # for many items (every reproduced failure of a cell): they are built once.
     expectation = judged.expectation
-    item: dict[str, Any] = {
-        "cell": judged.cell.id,
-        "test": judged.test,
-        "verdict": judged.verdict.value,
-        "expected": sorted(o.value for o in expectation.outcomes),
-    }
+    key = (id(judged.cell), id(expectation), judged.verdict, judged.detail)
+    base = shared.get(key)
+    if base is None:
+        base = {
+            "cell": judged.cell.id,
+            "verdict": judged.verdict.value,
+            "expected": sorted(o.value for o in expectation.outcomes),
+        }
+        if judged.detail:
+            base["detail"] = judged.detail
+        if expectation.rule is not None:
+            base["rule"] = expectation.rule
+        for name in ("raises", "match", "bug", "owner"):
+            value = getattr(expectation, name)
+            if value:
+                base[name] = value
+        shared[key] = base
+    item = base.copy()
+    item["test"] = judged.test
     record = judged.record
     if record is not None:
         item["outcome"] = record.outcome.value
@@ -40,24 +58,22 @@ def _result(judged: Judged) -> dict[str, Any]:
             item["exc_type"] = record.exc_type
         if record.message:
             item["message"] = record.message
-    if judged.detail:
-        item["detail"] = judged.detail
-    if expectation.rule is not None:
-        item["rule"] = expectation.rule
-    for key in ("raises", "match", "bug", "owner"):
-        value = getattr(expectation, key)
-        if value:
-            item[key] = value
     return item
 
 
 def build_report(result: GateResult) -> dict[str, Any]:
     """The report as plain data (what `render_json` serializes)."""
+    with paused_gc():
+        return _build(result)
+
+
+def _build(result: GateResult) -> dict[str, Any]:
     as_expected: dict[str, list[str]] = {}
     results = []
     plain = Verdict.AS_EXPECTED
     cell: Cell | None = None
     tests: list[str] = []
+    shared: dict[tuple[int, int, Verdict, str], dict[str, Any]] = {}
     for judged in result.judged:
         if judged.cell is not cell:
             cell = judged.cell
@@ -65,7 +81,7 @@ def build_report(result: GateResult) -> dict[str, Any]:
         if judged.verdict is plain:
             tests.append(judged.test)
         else:
-            results.append(_result(judged))
+            results.append(_result(judged, shared))
     cells = []
     for summary in summarize(result):
         cell = summary.cell
@@ -117,4 +133,6 @@ def build_report(result: GateResult) -> dict[str, Any]:
 
 def render_json(result: GateResult) -> str:
     """The report as JSON text: sorted keys, UTF-8 friendly, ending in a newline."""
-    return json.dumps(build_report(result), sort_keys=True, ensure_ascii=False, indent=None) + "\n"
+    report = build_report(result)
+    with paused_gc():
+        return json.dumps(report, sort_keys=True, ensure_ascii=False, indent=None) + "\n"

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 
 from migmatrix.gate import got, summarize
-from migmatrix.model import GateResult, Judged
+from migmatrix.model import Cell, GateResult, Judged
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Outcome, Verdict
+from migmatrix.results import paused_gc
 
 _NEEDS_ESCAPE = re.compile(r"[&<>\"\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -82,61 +83,94 @@ def _testcase(judged: Judged, cell_id: str, out: list[str]) -> None:
 
 def render_junit(result: GateResult) -> str:
     """The whole JUnit XML document as a string ending in a newline."""
-    summaries = {s.cell.id: s for s in summarize(result)}
-    by_cell: dict[str, list[Judged]] = {}
-    for judged in result.judged:
-        by_cell.setdefault(judged.cell.id, []).append(judged)
+    with paused_gc():
+        return _render(result)
 
-    suites: list[str] = []
+
+class _Suite:
+    """One cell's testsuite while it is being written: its lines and counts."""
+
+    __slots__ = ("cell", "durations", "lines", "skipped", "tests")
+
+    def __init__(self, cell: Cell) -> None:
+        self.cell = cell
+        self.lines: list[str] = []
+        self.durations: list[float] = []
+        self.skipped = 0
+        self.tests = 0
+
+
+def _render(result: GateResult) -> str:
+    summaries = {s.cell.id: s for s in summarize(result)}
+    suites: dict[str, _Suite] = {}
+    plain = Verdict.AS_EXPECTED
+    passed, skipped = Outcome.PASSED, Outcome.SKIPPED
+    escape = xml_escape
+    # Test ids repeat in every cell: each is escaped once.
+    names: dict[str, str] = {}
+    suite = _Suite(Cell("", "", "", ""))  # replaced at the first item
+    cell: Cell | None = None
+    cid = head = ""
+    lines: list[str] = []
+    durations: list[float] = []
+    # One pass in report order; judged is grouped by cell, so the suite changes rarely.
+    for judged in result.judged:
+        if judged.cell is not cell:
+            cell = judged.cell
+            found = suites.get(cell.id)
+            if found is None:
+                found = suites[cell.id] = _Suite(cell)
+            suite, lines, durations = found, found.lines, found.durations
+            cid = escape(cell.id)
+            head = f'    <testcase classname="{cid}" name="'
+        suite.tests += 1
+        record = judged.record
+        test = judged.test
+        if record is not None:
+            duration = record.duration
+            durations.append(duration)
+            # The bulk: an as-expected pass is one line.
+            if judged.verdict is plain and record.outcome is passed:
+                name = names.get(test)
+                if name is None:
+                    name = names[test] = escape(test)
+                lines.append(f'{head}{name}" time="{duration:.3f}"/>')
+                continue
+            if judged.verdict is plain and record.outcome is skipped:
+                suite.skipped += 1
+        _testcase(judged, cid, lines)
+
+    out = []
     total_tests = total_failures = total_skipped = 0
     total_time = 0.0
-    for cell_id, items in by_cell.items():
+    for cell_id, suite in suites.items():
         summary = summaries[cell_id]
-        cell = items[0].cell
-        skipped = sum(
-            1
-            for j in items
-            if j.verdict is Verdict.AS_EXPECTED
-            and j.record is not None
-            and j.record.outcome is Outcome.SKIPPED
-        )
-        time = sum(j.record.duration for j in items if j.record is not None)
-        total_tests += len(items)
+        cell = suite.cell
+        # sum() as before: Python 3.12 sums floats with compensation, byte for byte the same.
+        time = sum(suite.durations)
+        total_tests += suite.tests
         total_failures += summary.unexpected
-        total_skipped += skipped
+        total_skipped += suite.skipped
         total_time += time
-        out = [
-            f'  <testsuite name="{xml_escape(cell_id)}" tests="{len(items)}" '
-            f'failures="{summary.unexpected}" errors="0" skipped="{skipped}" '
-            f'time="{_seconds(time)}">',
-            "    <properties>",
-            f'      <property name="migmatrix.phase" value="{xml_escape(cell.phase)}"/>',
-            f'      <property name="migmatrix.adapter" value="{xml_escape(cell.adapter)}"/>',
-            f'      <property name="migmatrix.env" value="{xml_escape(cell.env)}"/>',
-            f'      <property name="migmatrix.python" value="{xml_escape(cell.python)}"/>',
-            "    </properties>",
-        ]
-        cid = xml_escape(cell_id)
-        plain = Verdict.AS_EXPECTED
-        passed = Outcome.PASSED
-        escape = xml_escape
-        append = out.append
-        for judged in items:
-            record = judged.record
-            # The bulk: an as-expected pass is one line.
-            if judged.verdict is plain and record is not None and record.outcome is passed:
-                append(
-                    f'    <testcase classname="{cid}" name="{escape(judged.test)}" '
-                    f'time="{record.duration:.3f}"/>'
-                )
-            else:
-                _testcase(judged, cid, out)
+        out.append(
+            f'  <testsuite name="{xml_escape(cell_id)}" tests="{suite.tests}" '
+            f'failures="{summary.unexpected}" errors="0" skipped="{suite.skipped}" '
+            f'time="{_seconds(time)}">\n'
+            "    <properties>\n"
+            f'      <property name="migmatrix.phase" value="{xml_escape(cell.phase)}"/>\n'
+            f'      <property name="migmatrix.adapter" value="{xml_escape(cell.adapter)}"/>\n'
+            f'      <property name="migmatrix.env" value="{xml_escape(cell.env)}"/>\n'
+            f'      <property name="migmatrix.python" value="{xml_escape(cell.python)}"/>\n'
+            "    </properties>"
+        )
+        out.extend(suite.lines)
         out.append("  </testsuite>")
-        suites.append("\n".join(out))
 
     head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<testsuites name="migmatrix" tests="{total_tests}" failures="{total_failures}" '
         f'errors="0" skipped="{total_skipped}" time="{_seconds(total_time)}">'
     )
-    return "\n".join([head, *suites, "</testsuites>"]) + "\n"
+    out.insert(0, head)
+    out.append("</testsuites>\n")
+    return "\n".join(out)
