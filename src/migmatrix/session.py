@@ -77,6 +77,7 @@ class MatrixRun:
     durations: dict[str, float] = dataclasses.field(default_factory=dict)
     durations_source: str | None = None
     shard_note: str | None = None
+    phase_paths: dict[str, Path] = dataclasses.field(default_factory=dict)
     _by_phase: dict[str, tuple[Cell, ...]] = dataclasses.field(default_factory=dict)
     _adapters: dict[str, object] = dataclasses.field(default_factory=dict)
     _expectations: dict[tuple[str, str], Expectation] = dataclasses.field(default_factory=dict)
@@ -91,10 +92,11 @@ class MatrixRun:
             grouped.setdefault(cell.phase, []).append(cell)
         self._by_phase = {phase: tuple(cells) for phase, cells in grouped.items()}
         self._ids = {phase: {c.id: c for c in cells} for phase, cells in grouped.items()}
-        # Longest folder first, so a phase nested inside another's folder wins.
-        self._dirs_by_depth = sorted(
-            self.phase_dirs.items(), key=lambda kv: len(kv[1].parts), reverse=True
-        )
+        # Longest folder first, so a phase nested inside another's folder wins. Both
+        # the resolved folder and the one as written (through a symlink) locate a phase:
+        # pytest names items by the path it was given, not the resolved one.
+        known = {*self.phase_dirs.items(), *self.phase_paths.items()}
+        self._dirs_by_depth = sorted(known, key=lambda kv: (len(kv[1].parts), kv), reverse=True)
 
     # ------------------------------------------------------------------ lookups
 
@@ -127,7 +129,7 @@ class MatrixRun:
 
     def suite_args(self) -> list[str]:
         """The paths pytest collects when the command line names none: the phases' folders."""
-        return [str(folder) for folder in self.phase_dirs.values()]
+        return [str(self.phase_paths.get(p, folder)) for p, folder in self.phase_dirs.items()]
 
     @property
     def shard_text(self) -> str | None:
@@ -240,9 +242,12 @@ def open_run(
         raise UsageError(msg) from None
     root = Path(matrix.root)
     with_cells = {cell.phase for cell in selected}
-    phase_dirs = {
-        spec.name: (root / spec.path).resolve() for spec in matrix.phases if spec.name in with_cells
+    phase_paths = {
+        spec.name: Path(os.path.abspath(root / spec.path))
+        for spec in matrix.phases
+        if spec.name in with_cells
     }
+    phase_dirs = {name: folder.resolve() for name, folder in phase_paths.items()}
     folder = Path(results_dir) if results_dir else Path("results")
     if not folder.is_absolute():
         folder = invocation_dir / folder
@@ -264,6 +269,7 @@ def open_run(
         python=python,
         cells=selected,
         phase_dirs=phase_dirs,
+        phase_paths=phase_paths,
         selection=cells,
         shard=chosen,
         results_dir=folder,

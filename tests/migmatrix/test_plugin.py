@@ -468,3 +468,18 @@ def test_a_bad_matrix_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {message}"])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_a_symlinked_suites_folder_still_parametrizes_and_records(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The suites live outside the rootdir, reached through a link: pytest names
+    # items by the path it was given (through the link) while the phase folders
+    # are known resolved. Both must locate the phase.
+    write_matrix(pytester)
+    real = tmp_path_factory.mktemp("elsewhere") / "suites"
+    (pytester.path / "suites").rename(real)
+    (pytester.path / "suites").symlink_to(real)
+    run(pytester, "serial", "--cells", "alpha and new and unit", "--run-id", "linked")
+    records = records_of(pytester.path / "results" / "linked.jsonl")
+    assert set(records) == {(f"alpha/new/unit/py{PY}", t) for t in ALPHA_TESTS}
