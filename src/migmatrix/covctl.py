@@ -49,6 +49,21 @@ class CellCoverage:
         self._cov.save()
 
 
+def clear_run_folder(data_dir: Path, stem: str) -> Path:
+    """Empty (or create) `data_dir/stem`, the data folder of one run (py3.12, py3.12-shard-1-of-3).
+
+    Parallel data files carry no run name, so an earlier run's files left in a
+    shared folder would be combined with this run's; one folder per results file,
+    emptied when the run starts, keeps the coverage and the results of a run together.
+    """
+    folder = data_dir / stem
+    if folder.is_dir():
+        for stale in folder.glob(f"{DATA_NAME}*"):
+            stale.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def html_report(data_file: str | os.PathLike[str], directory: str | os.PathLike[str]) -> float:
     """Write coverage.py's HTML report with contexts shown; returns the total percent."""
     import coverage

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import coverage
 from coverage.exceptions import CoverageException
@@ -128,9 +129,17 @@ def combine_folder(folder: str, target: str) -> str:
     if not os.path.isdir(folder):
         msg = f"coverage folder {folder!r} does not exist; pass the folder of .coverage.* files"
         raise UsageError(msg)
+    # Each run keeps its data in a folder of its own (py3.12/, py3.12-shard-2-of-3/),
+    # and CI jobs download theirs side by side: combine every parallel file below.
+    parts = sorted(
+        str(p) for p in Path(folder).rglob(".coverage.*") if p.is_file() and p.name != ".coverage"
+    )
+    if not parts:
+        msg = f"coverage folder {folder!r} holds no .coverage.* data files; run with coverage"
+        raise UsageError(msg)
     cov = coverage.Coverage(data_file=target, config_file=False)
     try:
-        cov.combine([folder], keep=True)
+        cov.combine(parts, keep=True)
     except CoverageException as exc:
         msg = f"{folder}: cannot combine coverage data ({exc})"
         raise UsageError(msg) from None

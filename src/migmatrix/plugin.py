@@ -193,10 +193,16 @@ class MatrixPlugin:
                     reporter.write_line(note)
         runs_tests = not self.controller or getattr(self.config.option, "dist", "no") == "no"
         folder = self.config.getoption("matrix_coverage")
+        if folder and self.controller:
+            from migmatrix.covctl import clear_run_folder
+
+            # Before any worker starts measuring: this run's own folder, emptied.
+            clear_run_folder(Path(folder).resolve(), self.run.results_path().stem)
         if folder and runs_tests:
             from migmatrix.covctl import CellCoverage
 
-            self.own_coverage = CellCoverage(Path(folder).resolve())
+            own = Path(folder).resolve() / self.run.results_path().stem
+            self.own_coverage = CellCoverage(own)
             self.switch_context = self.own_coverage.switch
         elif runs_tests:
             current = _current_coverage()

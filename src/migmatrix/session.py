@@ -419,6 +419,7 @@ def prepare_controller(run: MatrixRun, config: Any, running: list[Any]) -> None:
     run.workdir = tempfile.mkdtemp(prefix=f"migmatrix-{run.run_id}-")
     if getattr(config.option, "collectonly", False):
         return
+    claim_results(run)
     wanted: dict[str, tuple[EnvSpec, Cell]] = {}
     envs = {spec.name: spec for spec in run.matrix.envs}
     for cell in run.cells:
@@ -530,12 +531,10 @@ def read_durations(source: Path) -> dict[str, float]:
     return durations
 
 
-def write_records(run: MatrixRun, recorder: Any) -> Path:
-    """Write the run's results file once, atomically; returns its path."""
+def _header(run: MatrixRun) -> Any:
     from migmatrix.model import ResultsHeader
-    from migmatrix.results import write_results
 
-    header = ResultsHeader(
+    return ResultsHeader(
         run_id=run.run_id,
         python=run.python,
         platform=platform_name(),
@@ -544,8 +543,35 @@ def write_records(run: MatrixRun, recorder: Any) -> Path:
         shard=run.shard_text,
         started=run.started,
     )
+
+
+def claim_results(run: MatrixRun) -> Path:
+    """Put the header alone, without a footer, where this run's results file goes.
+
+    An earlier run's complete file under the same name would otherwise stand in
+    for this run if this one died before writing: a run that never finishes must
+    leave an incomplete file, which the gate refuses loudly (exit 3), never a
+    stale one that passes. The finished file replaces it atomically.
+    """
+    import json
+
+    from migmatrix.results import header_to_dict
+
     path = run.results_path()
-    write_results(path, header, recorder.finish(), finished=now_iso())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.claim")
+    line = json.dumps(header_to_dict(_header(run)), sort_keys=True, ensure_ascii=False)
+    scratch.write_text(line + "\n", encoding="utf-8")
+    os.replace(scratch, path)
+    return path
+
+
+def write_records(run: MatrixRun, recorder: Any) -> Path:
+    """Write the run's results file once, atomically; returns its path."""
+    from migmatrix.results import write_results
+
+    path = run.results_path()
+    write_results(path, _header(run), recorder.finish(), finished=now_iso())
     return path
 
 

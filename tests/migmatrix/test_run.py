@@ -142,7 +142,7 @@ def test_run_matrix_runs_pytest_and_writes_results_with_cell_coverage(
     }
     import coverage
 
-    data_files = sorted((tmp_path / "results" / "coverage").glob(".coverage.*"))
+    data_files = sorted((tmp_path / "results" / "coverage").rglob(".coverage.*"))
     assert data_files
     data = coverage.CoverageData(basename=str(data_files[0]))
     data.read()
@@ -176,7 +176,7 @@ def test_cell_coverage_under_workers_feeds_the_gates_coverage_rules(
         summary = run_matrix("matrix.yaml", workers=2, coverage=True, results_dir=results)
         assert summary.exit_code == ExitCode.OK
         folder = tmp_path / results / "coverage"
-        files = sorted(folder.glob(".coverage.*"))
+        files = sorted(folder.rglob(".coverage.*"))
         assert len(files) >= 2, "one data file per worker process"
         contexts: set[str] = set()
         for path in files:
@@ -286,3 +286,41 @@ def test_summarize_without_a_manifest_or_with_a_damaged_file(tmp_path: Path) -> 
     summary = summarize(0, manifest)
     assert summary.results == damaged
     assert summary.exit_code == ExitCode.INCOMPLETE
+
+
+def test_a_run_that_dies_leaves_an_incomplete_file_not_the_previous_complete_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first, complete run; then one whose only process dies in a test (in-process,
+    # so nothing survives to write the results). The earlier file must not stand in
+    # for the dead run: the gate has to see an incomplete file and exit 3.
+    write_tiny_matrix(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    first = run_matrix("matrix.yaml", workers=0, extra_args=["-q"])
+    assert first.complete
+    with (tmp_path / "suites" / "alpha" / "test_a.py").open("a") as suite:
+        suite.write("\ndef test_dies(cell):\n    import os\n    os._exit(9)\n")
+    second = run_matrix("matrix.yaml", workers=0, extra_args=["-q"])
+    assert second.exit_code == ExitCode.INCOMPLETE
+    found = read_results(tmp_path / "results" / f"py{PY}.jsonl")
+    assert found.header is not None
+    assert (found.complete, found.records) == (False, [])
+    code = main(["gate", "results", "--matrix", "matrix.yaml", "--python", PY])
+    assert code == ExitCode.INCOMPLETE
+
+
+def test_coverage_data_of_an_earlier_run_is_not_combined_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parallel data files carry no run name: each run keeps its own folder and
+    # empties it first, so a re-run replaces its data instead of adding to it.
+    write_tiny_matrix(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run_matrix("matrix.yaml", workers=0, coverage=True, extra_args=["-q"])
+    folder = tmp_path / "results" / "coverage" / f"py{PY}"
+    first = sorted(p.name for p in folder.glob(".coverage.*"))
+    assert first
+    run_matrix("matrix.yaml", workers=0, coverage=True, extra_args=["-q"])
+    second = sorted(p.name for p in folder.glob(".coverage.*"))
+    assert second
+    assert not set(first) & set(second)
