@@ -53,7 +53,11 @@ def matrix(session: nox.Session) -> None:
         if py not in found:
             session.warn(f"Python {py} not found on this machine: its cells were skipped")
     pythons = [arg for py in found for arg in ("--python", py)]
-    _gate(session, [*pythons, *mm.selection_args(session.posargs)])
+    # Exactly the files these runs wrote: a file left by an earlier run of another
+    # Python (or another matrix.yaml) is not part of this verdict.
+    files = [f"{mm.RESULTS_DIR}/py{py}.jsonl" for py in found]
+    data = [f"{mm.COVERAGE_DIR}/py{py}" for py in found]
+    _gate(session, [*pythons, *mm.selection_args(session.posargs)], files, data)
 
 
 @nox.session
@@ -63,16 +67,23 @@ def gate(session: nox.Session) -> None:
     _gate(session, mm.selection_args(session.posargs))
 
 
-def _gate(session: nox.Session, extra: list[str]) -> None:
+def _gate(
+    session: nox.Session,
+    extra: list[str],
+    results: list[str] | None = None,
+    coverage_dirs: list[str] | None = None,
+) -> None:
     os.makedirs(mm.REPORTS_DIR, exist_ok=True)
-    coverage_files = glob.glob(os.path.join(mm.COVERAGE_DIR, ".coverage*"))
-    coverage = (
-        ["--coverage-dir", mm.COVERAGE_DIR, "--coverage-html", f"{mm.REPORTS_DIR}/coverage"]
-        if coverage_files
-        else []
-    )
+    folders = [
+        folder
+        for folder in coverage_dirs or [mm.COVERAGE_DIR]
+        if glob.glob(os.path.join(folder, "**", ".coverage.*"), recursive=True)
+    ]
+    coverage = [arg for folder in folders for arg in ("--coverage-dir", folder)]
+    if folders:
+        coverage += ["--coverage-html", f"{mm.REPORTS_DIR}/coverage"]
     session.run(
-        "migmatrix", "gate", mm.RESULTS_DIR, *coverage,
+        "migmatrix", "gate", *(results or [mm.RESULTS_DIR]), *coverage,
         "--json", f"{mm.REPORTS_DIR}/gate.json",
         "--junit", f"{mm.REPORTS_DIR}/junit.xml",
         "--markdown", f"{mm.REPORTS_DIR}/gate.md",

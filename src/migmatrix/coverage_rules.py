@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import coverage
@@ -124,24 +124,30 @@ def _statements(path: str, files: Iterable[str]) -> tuple[dict[str, set[int]], f
     return statements, total
 
 
-def combine_folder(folder: str, target: str) -> str:
-    """Combine the parallel data files in `folder` into `target` (inputs kept); return target."""
-    if not os.path.isdir(folder):
-        msg = f"coverage folder {folder!r} does not exist; pass the folder of .coverage.* files"
-        raise UsageError(msg)
-    # Each run keeps its data in a folder of its own (py3.12/, py3.12-shard-2-of-3/),
-    # and CI jobs download theirs side by side: combine every parallel file below.
-    parts = sorted(
-        str(p) for p in Path(folder).rglob(".coverage.*") if p.is_file() and p.name != ".coverage"
-    )
-    if not parts:
-        msg = f"coverage folder {folder!r} holds no .coverage.* data files; run with coverage"
-        raise UsageError(msg)
+def combine_folder(folder: str | Sequence[str], target: str) -> str:
+    """Combine the parallel data files below `folder` (one or several) into `target`.
+
+    Inputs are kept, so a second gate over the same folders sees the same data.
+    Each run keeps its data in a folder of its own (py3.12/, py3.12-shard-2-of-3/)
+    and CI jobs download theirs side by side, so every `.coverage.*` file below
+    each folder is combined.
+    """
+    folders = [folder] if isinstance(folder, str) else list(folder)
+    parts: list[str] = []
+    for one in folders:
+        if not os.path.isdir(one):
+            msg = f"coverage folder {one!r} does not exist; pass the folder of .coverage.* files"
+            raise UsageError(msg)
+        found = sorted(str(p) for p in Path(one).rglob(".coverage.*") if p.is_file())
+        if not found:
+            msg = f"coverage folder {one!r} holds no .coverage.* data files; run with coverage"
+            raise UsageError(msg)
+        parts.extend(found)
     cov = coverage.Coverage(data_file=target, config_file=False)
     try:
         cov.combine(parts, keep=True)
     except CoverageException as exc:
-        msg = f"{folder}: cannot combine coverage data ({exc})"
+        msg = f"{', '.join(folders)}: cannot combine coverage data ({exc})"
         raise UsageError(msg) from None
     cov.save()
     return target
