@@ -64,8 +64,6 @@ from migmatrix.results import paused_gc
 ExpectationFor = Callable[[Matrix, Cell, str], "tuple[Expectation, ExpectRule | None]"]
 
 ALL_TESTS = "*"
-_new = object.__new__
-_set_dict = object.__setattr__
 
 
 # --------------------------------------------------------------------------- one verdict
@@ -125,37 +123,6 @@ def verdict_for(expectation: Expectation, record: Record) -> tuple[Verdict, str]
 
 
 # --------------------------------------------------------------------------- whole gate
-
-
-def _new_judged(
-    cell: Cell,
-    test: str,
-    expectation: Expectation,
-    record: Record | None,
-    verdict: Verdict,
-    detail: str,
-) -> Judged:
-    """A Judged built like `_fast_record` builds a Record: one instance dictionary.
-
-    The gate builds one Judged per (cell, test), 300,000 in the benchmark; the
-    frozen constructor's per-field `object.__setattr__` doubled the gate's time.
-    The object is equal to, hashes like and is as immutable as `Judged(...)`
-    (tests/migmatrix/test_gate.py proves it). The hot loop in `judge` inlines this.
-    """
-    judged: Judged = _new(Judged)
-    _set_dict(
-        judged,
-        "__dict__",
-        {
-            "cell": cell,
-            "test": test,
-            "expectation": expectation,
-            "record": record,
-            "verdict": verdict,
-            "detail": detail,
-        },
-    )
-    return judged
 
 
 class _Expectations:
@@ -294,7 +261,6 @@ def _judge(
 
     judged: list[Judged] = []
     add = judged.append
-    new, fill = _new, _set_dict
     incomplete_cells = merged.incomplete_cells
     # Verdicts seen, by identity: hashing an enum member runs Python code (3.10-3.13).
     seen: dict[int, Verdict] = {}
@@ -310,7 +276,7 @@ def _judge(
         gap = Verdict.INCOMPLETE if cell_id in incomplete_cells else Verdict.MISSING
         if not recorded:
             expectation = expectations.get(cell, ALL_TESTS)
-            add(_new_judged(cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
+            add(Judged(cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
             seen[id(gap)] = gap
             continue
         named = named_of_phase.get(cell.phase, frozenset())
@@ -324,7 +290,7 @@ def _judge(
                 expectation = common
             found = recorded.get(test)
             if found is None:
-                add(_new_judged(cell, test, expectation, None, gap, "no result for this test"))
+                add(Judged(cell, test, expectation, None, gap, "no result for this test"))
                 seen[id(gap)] = gap
                 continue
             key = (id(expectation), id(found.outcome))
@@ -335,20 +301,7 @@ def _judge(
                     by_outcome[key] = answer
                     keep.append(expectation)
                 seen[id(answer[0])] = answer[0]
-            item = new(Judged)
-            fill(
-                item,
-                "__dict__",
-                {
-                    "cell": cell,
-                    "test": test,
-                    "expectation": expectation,
-                    "record": found,
-                    "verdict": answer[0],
-                    "detail": answer[1],
-                },
-            )
-            add(item)
+            add(Judged(cell, test, expectation, found, answer[0], answer[1]))
 
     fail_on = matrix.gates.fail_on
     failed = bool(fail_on.intersection(seen.values())) or any(not c.passed for c in coverage)

@@ -279,9 +279,14 @@ class ResultsFooter:
 # --------------------------------------------------------------------------- judge
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Judged:
-    """One verdict: a planned or recorded (cell, test), what was expected, what happened."""
+    """One verdict: a planned or recorded (cell, test), what was expected, what happened.
+
+    Slotted: the gate makes one per (cell, test), hundreds of thousands at a time;
+    a slotted instance is built by the same constructor about as fast and takes a
+    fraction of the memory of one with an instance dictionary.
+    """
 
     cell: Cell
     test: str

@@ -286,8 +286,8 @@ def test_injected_expectations_are_used_per_test(matrix: Matrix) -> None:
 
 
 def test_judged_items_equal_hash_and_freeze_like_constructed_ones(matrix: Matrix) -> None:
-    # The gate fills each Judged's instance dictionary directly (gate._new_judged and its
-    # inlined copy in judge); this pins that the result behaves like the constructor's.
+    # Judged is a slotted frozen dataclass (model.py): the gate's items must still compare,
+    # hash, print and refuse assignment exactly like ones built by hand.
     records = [r for r in full_run(matrix) if r.test != "t.py::b" or "ssot" not in r.cell]
     result = judge(matrix, plan_cells(matrix), merged(records))
     assert {j.verdict for j in result.judged} == {

@@ -11,10 +11,27 @@ from pathlib import Path
 
 import pytest
 
+from migmatrix import results
 from migmatrix.errors import ResultsError
 from migmatrix.model import RESULTS_SCHEMA, Record, ResultsHeader
 from migmatrix.outcomes import Outcome
 from migmatrix.results import paused_gc, read_results, write_results
+
+
+@pytest.fixture(autouse=True, params=["json", "orjson"])
+def block_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the stdlib parser, and again with orjson when it is installed.
+
+    The reader parses whole blocks with orjson when it can (results._block_loader);
+    the json module is the default and must give the same records and problems.
+    """
+    if request.param == "json":
+        monkeypatch.setattr(results, "_LOADS_BLOCK", json.loads)
+    else:
+        orjson = pytest.importorskip("orjson")
+        monkeypatch.setattr(results, "_LOADS_BLOCK", orjson.loads)
+    return str(request.param)
+
 
 HEADER = ResultsHeader(
     run_id="run-1",
