@@ -63,7 +63,7 @@ def matrix(session: nox.Session) -> None:
 @nox.session
 def gate(session: nox.Session) -> None:
     """Merge whatever results and coverage data exist, gate and report (CI's last job)."""
-    mm.install_project(session)
+    mm.install_project(session, "speed")
     _gate(session, mm.selection_args(session.posargs))
 
 
@@ -113,7 +113,7 @@ def cell(session: nox.Session, cell: str) -> None:
 @nox.session(python=TEST_PYTHON)
 def tests(session: nox.Session) -> None:
     """The project's own test suite (harness, backend, server, suites, reports)."""
-    mm.install_project(session, "netra", "test")
+    mm.install_project(session, "netra", "speed", "test")
     session.run("pytest", "tests", "-n", "auto", "--dist", "worksteal", *session.posargs)
 
 

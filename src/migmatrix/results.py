@@ -164,6 +164,11 @@ def write_results(
             out.write(_dumps(footer) + "\n")
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp creates 0600; a results file is an artifact other users and CI
+        # steps read, so give it the mode any new file gets under the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         # Leave no half-written temporary file behind; the target is untouched.

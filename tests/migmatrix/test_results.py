@@ -267,3 +267,16 @@ def test_paused_gc_restores_the_collector_state() -> None:
             assert not gc.isenabled()
         assert not gc.isenabled()  # the inner pause does not re-enable early
     assert gc.isenabled()
+
+
+def test_a_results_file_is_readable_by_others_like_any_new_file(tmp_path: Path) -> None:
+    # mkstemp makes 0600 files; a CI artifact must get the umask's ordinary mode.
+    import stat
+
+    header = ResultsHeader("r", "3.12", "linux", "d", None, None, "2026-01-01T00:00:00+00:00")
+    umask = os.umask(0o022)
+    try:
+        write_results(tmp_path / "r.jsonl", header, [])
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "r.jsonl").stat().st_mode) == 0o644
