@@ -46,7 +46,7 @@ def run(session: nox.Session) -> None:
 @nox.session(requires=[f"run-{py}" for py in AXES.python])
 def matrix(session: nox.Session) -> None:
     """The whole matrix: every interpreter's run, then the gate and the reports."""
-    mm.install_project(session)
+    mm.install_project(session, "speed")
     wanted = mm.selected_pythons(AXES, session.posargs)
     found = [py for py in wanted if mm.interpreter_available(py)]
     for py in wanted:
