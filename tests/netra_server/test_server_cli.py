@@ -33,7 +33,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"NETRA_JWT_SECRET", "NETRA_MIGRATION", "NETRA_BOOTSTRAP_USERS"}
+        if k
+        not in {
+            "NETRA_JWT_SECRET",
+            "NETRA_MIGRATION",
+            "NETRA_BOOTSTRAP_USERS",
+            "NETRA_BOOTSTRAP_KDF_N",
+        }
     }
     env.update(extra)
     return env
@@ -137,6 +143,15 @@ def test_an_unknown_migration_state_is_a_clear_error(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_bad_bootstrap_cost_is_a_clear_error_before_binding(tmp_path: Path) -> None:
+    from netra_backend.server.cli import main
+
+    environ = clean_env(NETRA_BOOTSTRAP_USERS="alice:pw", NETRA_BOOTSTRAP_KDF_N="1000")
+    # In process: main() returns before serving, so nothing binds.
+    assert main(["--dev-secret", "--db", str(tmp_path / "x.db")], environ) == 2
+    assert not (tmp_path / "x.db").exists()
 
 
 def test_create_user_from_env_or_stdin(tmp_path: Path) -> None:

@@ -76,3 +76,25 @@ def test_bootstrap_tolerates_another_server_creating_the_same_user(tmp_path: Pat
 
     assert RacedStore(db).bootstrap("alice:my-password") == []
     assert UserStore(db).authenticate("alice", "their-password") is not None
+
+
+def test_bootstrap_cost_is_the_default_unless_lowered_for_test_accounts(tmp_path: Path) -> None:
+    from netra_backend.server.auth import SCRYPT_N
+    from netra_backend.server.users import MIN_KDF_N, parse_kdf_n
+
+    assert parse_kdf_n("") == SCRYPT_N
+    assert parse_kdf_n("1024") == MIN_KDF_N
+    for bad in ("1000", "512", str(SCRYPT_N * 2), "cheap"):
+        with pytest.raises(UserError, match="power of two"):
+            parse_kdf_n(bad)
+    store = UserStore(str(tmp_path / "u.db"))
+    assert store.bootstrap("alice:pw1", cost=MIN_KDF_N) == ["alice"]
+    stored = (
+        sqlite3.connect(tmp_path / "u.db")
+        .execute("SELECT password_hash FROM server_users")
+        .fetchone()[0]
+    )
+    # The cost travels with the hash, so the login checks it at the cost it was made with.
+    assert stored.split("$")[1] == str(MIN_KDF_N)
+    assert store.authenticate("alice", "pw1") is not None
+    assert store.authenticate("alice", "pw2") is None

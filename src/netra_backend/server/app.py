@@ -113,7 +113,7 @@ def create_app(config: ServerConfig, runtime: Runtime | None = None) -> Starlett
     """The Starlette app for `config` (bootstrap users are created here, once)."""
     runtime = runtime or Runtime(config)
     if config.bootstrap_users:
-        created = runtime.users.bootstrap(config.bootstrap_users)
+        created = runtime.users.bootstrap(config.bootstrap_users, cost=config.bootstrap_kdf_n)
         if created:
             logger.info("bootstrap created user(s): %s", ", ".join(created))
 

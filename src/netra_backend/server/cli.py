@@ -5,7 +5,8 @@
 
 Secrets come from the environment only: `NETRA_JWT_SECRET` (or `--dev-secret`),
 `NETRA_USER_PASSWORD` for `create-user` (else read from stdin),
-`NETRA_BOOTSTRAP_USERS="alice:pw1,bob:pw2"` for users created at a first start.
+`NETRA_BOOTSTRAP_USERS="alice:pw1,bob:pw2"` for users created at a first start
+(`NETRA_BOOTSTRAP_KDF_N` lowers their hash cost: for public test-only passwords).
 `NETRA_MIGRATION` selects the engine state (deprecated, ssot, partial:engine,...).
 """
 
@@ -86,11 +87,18 @@ def create_user(argv: Sequence[str], environ: Mapping[str, str]) -> int:
 
 def load_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ServerConfig:
     from netra_backend.server.config import check_synchronous, load_migration, load_secret
-    from netra_backend.server.users import BOOTSTRAP_ENV, UserError, parse_bootstrap
+    from netra_backend.server.users import (
+        BOOTSTRAP_COST_ENV,
+        BOOTSTRAP_ENV,
+        UserError,
+        parse_bootstrap,
+        parse_kdf_n,
+    )
 
     bootstrap = environ.get(BOOTSTRAP_ENV, "")
     try:
         parse_bootstrap(bootstrap)
+        bootstrap_kdf_n = parse_kdf_n(environ.get(BOOTSTRAP_COST_ENV, ""))
     except UserError as exc:
         raise ConfigError(str(exc)) from exc
     return ServerConfig(
@@ -102,6 +110,7 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ServerC
         llm_latency=args.llm_latency,
         db_synchronous=check_synchronous(args.db_synchronous),
         bootstrap_users=bootstrap,
+        bootstrap_kdf_n=bootstrap_kdf_n,
     )
 
 

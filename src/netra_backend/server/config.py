@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 
 from netra_backend.app.core.migration import MigrationError, MigrationState
-from netra_backend.server.auth import check_secret
+from netra_backend.server.auth import SCRYPT_N, check_secret
 from netra_backend.server.statename import as_migration_spec
 
 SECRET_ENV = "NETRA_JWT_SECRET"
@@ -41,6 +41,7 @@ class ServerConfig:
     llm_latency: float = 0.0
     db_synchronous: str = "NORMAL"
     bootstrap_users: str = dataclasses.field(default="", repr=False)
+    bootstrap_kdf_n: int = SCRYPT_N
 
 
 def load_secret(environ: Mapping[str, str], *, dev_secret: bool) -> str:

@@ -23,6 +23,8 @@ from netra_backend.server.auth import (
 )
 
 BOOTSTRAP_ENV = "NETRA_BOOTSTRAP_USERS"
+BOOTSTRAP_COST_ENV = "NETRA_BOOTSTRAP_KDF_N"
+MIN_KDF_N = 2**10
 _USERNAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 MAX_PASSWORD_LENGTH = 1024
 
@@ -52,6 +54,28 @@ def check_password(password: str) -> str:
         msg = f"a password must have 1-{MAX_PASSWORD_LENGTH} characters"
         raise UserError(msg)
     return password
+
+
+def parse_kdf_n(text: str) -> int:
+    """scrypt's N for bootstrap accounts: empty means the default cost.
+
+    A lower cost is for throwaway test accounts whose passwords are public anyway
+    (a matrix's staging accounts): a slow hash protects nothing there, and it costs
+    every start and every login a tenth of a second of CPU.
+    """
+    if not text.strip():
+        return SCRYPT_N
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < MIN_KDF_N or value > SCRYPT_N or value & (value - 1):
+        msg = (
+            f"{BOOTSTRAP_COST_ENV}={text!r}: use a power of two from {MIN_KDF_N} to "
+            f"{SCRYPT_N} (the default), or leave it unset"
+        )
+        raise UserError(msg)
+    return value
 
 
 def parse_bootstrap(text: str) -> list[tuple[str, str]]:
@@ -107,18 +131,19 @@ class UserStore:
             raise UserError(msg) from exc
         return user_id
 
-    def bootstrap(self, text: str) -> list[str]:
+    def bootstrap(self, text: str, *, cost: int = SCRYPT_N) -> list[str]:
         """Create the users of a bootstrap spec that do not exist yet; returns their names.
 
         Existing users are left as they are (their password is not reset), so a
-        restart over the same database changes nothing.
+        restart over the same database changes nothing. `cost` is scrypt's N for
+        the new accounts (see `parse_kdf_n`).
         """
         created = []
         for username, password in parse_bootstrap(text):
             if self.user_id(username) is not None:
                 continue
             try:
-                self.create_user(username, password)
+                self.create_user(username, password, cost=cost)
             except UserError:
                 # Another server on the same file created it meanwhile: that is fine.
                 if self.user_id(username) is None:
