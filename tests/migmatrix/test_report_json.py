@@ -6,104 +6,11 @@ import json
 from pathlib import Path
 
 import jsonschema
+from gate_data import sample_result
 
-from migmatrix.model import (
-    Cell,
-    CellFilter,
-    CoverageRule,
-    CoverageVerdict,
-    Expectation,
-    ExpectRule,
-    GateResult,
-    Judged,
-    Location,
-    Record,
-)
-from migmatrix.outcomes import Expected, Outcome, Verdict
 from migmatrix.report_json import REPORT_SCHEMA, render_json
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "report-json-schema.json"
-
-
-def sample_result(exit_code: int = 1) -> GateResult:
-    """Two Pythons, two phases, a reproduction, a regression, a missing cell and hostile text."""
-
-    def cell(phase: str, adapter: str, python: str) -> Cell:
-        return Cell(phase, adapter, "unit", python, adapter_base=adapter)
-
-    passes = Expectation(frozenset({Expected.PASS}))
-    fails = Expectation(frozenset({Expected.FAIL}), raises="AssertionError", rule=0, bug="#620")
-    judged = []
-    for python in ("3.12", "3.13"):
-        old, new = cell("reproduction", "deprecated", python), cell("reproduction", "ssot", python)
-        golden = cell("golden_path", "ssot", python)
-        for test in ("t.py::a", "t.py::b"):
-            rec = Record(old.id, test, Outcome.FAILED, 0.5, "AssertionError", "SSOT VIOLATION")
-            judged.append(Judged(old, test, fails, rec, Verdict.REPRODUCED))
-            judged.append(
-                Judged(
-                    new,
-                    test,
-                    passes,
-                    Record(new.id, test, Outcome.PASSED, 0.25),
-                    Verdict.AS_EXPECTED,
-                )
-            )
-        if python == "3.12":
-            bad = Record(
-                golden.id,
-                't.py::x[<&"|>]',
-                Outcome.FAILED,
-                1.0,
-                "KeyError",
-                "boom <b>|</b> & \x1b[31mred\x1b[0m\nsecond line",
-            )
-            judged.append(
-                Judged(golden, bad.test, passes, bad, Verdict.REGRESSION, "failed, expected pass")
-            )
-            skip = Record(golden.id, "t.py::y", Outcome.SKIPPED, 0.0)
-            judged.append(
-                Judged(
-                    golden,
-                    "t.py::y",
-                    Expectation(frozenset({Expected.SKIP})),
-                    skip,
-                    Verdict.AS_EXPECTED,
-                )
-            )
-        else:
-            judged.append(
-                Judged(golden, "*", passes, None, Verdict.MISSING, "no results for this cell")
-            )
-    rule = ExpectRule(
-        3,
-        CellFilter(phase="business"),
-        None,
-        (),
-        (),
-        frozenset({Expected.PASS}),
-        location=Location("matrix.yaml", 40, 7),
-    )
-    cov = CoverageVerdict(
-        CoverageRule("legacy-unreached", ("src/legacy*.py",), "*/ssot/*/*", 0),
-        False,
-        "2 line(s) covered (max 0)",
-    )
-    return GateResult(
-        judged=tuple(judged),
-        exit_code=exit_code,
-        fail_on=frozenset({Verdict.REGRESSION, Verdict.MISSING}),
-        problems=("r.jsonl:9: no footer",),
-        stale_rules=(rule,),
-        coverage=(cov,),
-        coverage_total=87.5,
-        phases=("reproduction", "golden_path"),
-        adapters=("deprecated", "ssot"),
-        envs=("unit",),
-        pythons=("3.12", "3.13"),
-        duration=0.1,
-        sources=("r.jsonl",),
-    )
 
 
 def test_report_is_valid_against_the_documented_schema() -> None:
