@@ -19,14 +19,7 @@ import pytest
 from migmatrix.results import read_results
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
-CI_SHARD_VARIABLES = (
-    "CI_NODE_INDEX",
-    "CI_NODE_TOTAL",
-    "BUILDKITE_PARALLEL_JOB",
-    "BUILDKITE_PARALLEL_JOB_COUNT",
-    "CIRCLE_NODE_INDEX",
-    "CIRCLE_NODE_TOTAL",
-)
+pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may shard these runs
 OTHER_PY = "3.9" if PY != "3.9" else "3.8"
 MODES = {"serial": ["-p", "no:xdist"], "xdist": ["-n", "2"]}
 
@@ -110,13 +103,6 @@ def test_hang(cell):
     if cell.adapter == "new":
         time.sleep(30)
 """
-
-
-@pytest.fixture(autouse=True)
-def no_ci_shard(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Run inside GitLab/Buildkite/CircleCI, these would shard the runs below.
-    for name in CI_SHARD_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 def write_matrix(pytester: pytest.Pytester, matrix: str = MATRIX, **suites: str) -> Path:

@@ -15,21 +15,7 @@ from migmatrix.results import read_results
 from migmatrix.run import RunSummary, build_command, find_python, run_matrix, summarize
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
-CI_SHARD_VARIABLES = (
-    "CI_NODE_INDEX",
-    "CI_NODE_TOTAL",
-    "BUILDKITE_PARALLEL_JOB",
-    "BUILDKITE_PARALLEL_JOB_COUNT",
-    "CIRCLE_NODE_INDEX",
-    "CIRCLE_NODE_TOTAL",
-)
-
-
-@pytest.fixture(autouse=True)
-def no_ci_shard(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Run inside GitLab/Buildkite/CircleCI, these would shard the runs below.
-    for name in CI_SHARD_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may shard these runs
 
 
 @pytest.mark.parametrize(
