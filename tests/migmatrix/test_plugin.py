@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from migmatrix.results import read_results
+from pytester_matrix import MODES, records_of, run, write_project
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may shard these runs
 OTHER_PY = "3.9" if PY != "3.9" else "3.8"
-MODES = {"serial": ["-p", "no:xdist"], "xdist": ["-n", "2"]}
 
 MATRIX = f"""
 python: ["{PY}", "{OTHER_PY}"]
@@ -107,29 +105,9 @@ def test_hang(cell):
 
 def write_matrix(pytester: pytest.Pytester, matrix: str = MATRIX, **suites: str) -> Path:
     """A matrix folder in pytester's directory: matrix.yaml, adapters, suite files."""
-    (pytester.path / "matrix.yaml").write_text(matrix)
-    adapters = pytester.mkpydir("adapters")
-    for name in ("old", "partial", "new"):
-        (adapters / f"{name}.py").write_text(f"adapter = {name!r}\n")
-    files = {"alpha/test_a.py": SUITE_A, "beta/test_b.py": SUITE_B, **suites}
-    for rel, text in files.items():
-        path = pytester.path / "suites" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return pytester.path / "matrix.yaml"
-
-
-def run(pytester: pytest.Pytester, mode: str, *args: str) -> pytest.RunResult:
-    argv = ["--matrix", "matrix.yaml", "-p", "no:cacheprovider", *MODES[mode], *args]
-    if mode == "serial":
-        return pytester.runpytest_inprocess(*argv)
-    return pytester.runpytest_subprocess(*argv)
-
-
-def records_of(path: Path) -> dict[tuple[str, str], Any]:
-    found = read_results(path)
-    assert found.complete, found.problems
-    return {r.key: r for r in found.records}
+    return write_project(
+        pytester, matrix, {"alpha/test_a.py": SUITE_A, "beta/test_b.py": SUITE_B, **suites}
+    )
 
 
 def comparable(records: dict[tuple[str, str], Any]) -> dict[tuple[str, str], tuple[Any, ...]]:

@@ -12,41 +12,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
+from pytester_matrix import MODES, records_of, run, write_project
 
-from migmatrix.results import read_results
 from migmatrix.service import probe
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may shard these runs
-MODES = {"serial": ["-p", "no:xdist"], "xdist": ["-n", "2"]}
-
-
-def write_matrix(pytester: pytest.Pytester, matrix: str, suite: str) -> None:
-    """matrix.yaml, three one-line adapters and suites/alpha/test_a.py in pytester's folder."""
-    (pytester.path / "matrix.yaml").write_text(matrix)
-    adapters = pytester.mkpydir("adapters")
-    for name in ("old", "partial", "new"):
-        (adapters / f"{name}.py").write_text(f"adapter = {name!r}\n")
-    folder = pytester.path / "suites" / "alpha"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "test_a.py").write_text(suite)
-
-
-def run(pytester: pytest.Pytester, mode: str, *args: str) -> pytest.RunResult:
-    argv = ["--matrix", "matrix.yaml", "-p", "no:cacheprovider", *MODES[mode], *args]
-    if mode == "serial":
-        return pytester.runpytest_inprocess(*argv)
-    return pytester.runpytest_subprocess(*argv)
-
-
-def records_of(path: Path) -> dict[tuple[str, str], Any]:
-    found = read_results(path)
-    assert found.complete, found.problems
-    return {r.key: r for r in found.records}
 
 
 SERVICE_MATRIX = f"""
@@ -75,7 +48,7 @@ def test_url(cell):
 def test_a_dead_service_turns_its_cells_tests_into_errors_with_the_log(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
-    write_matrix(pytester, SERVICE_MATRIX, SERVICE_SUITE)
+    write_project(pytester, SERVICE_MATRIX, {"alpha/test_a.py": SERVICE_SUITE})
     monkeypatch.delenv("STAGING_URL", raising=False)
     run(pytester, mode, "suites/alpha")
     records = records_of(pytester.path / "results" / f"py{PY}.jsonl")
@@ -158,7 +131,7 @@ def test_one_service_per_adapter_state_and_a_dead_one_fails_only_its_cells(
     server = pytester.path / "stateserver.py"
     server.write_text(STATE_SERVER)
     matrix = PER_STATE_MATRIX.format(py=PY, server=server)
-    write_matrix(pytester, matrix, PER_STATE_SUITE)
+    write_project(pytester, matrix, {"alpha/test_a.py": PER_STATE_SUITE})
     attrs = pytester.mkdir("attrs")
     monkeypatch.setenv("ATTRS_DIR", str(attrs))
     monkeypatch.delenv("STAGING_URL", raising=False)
@@ -203,7 +176,7 @@ def test_a_remote_staging_url_serves_every_adapter_state(
         "    expected = 'http://remote.example:1' if cell.env == 'staging' else None\n"
         "    assert cell.service_url == expected\n"
     )
-    write_matrix(pytester, matrix, suite)
+    write_project(pytester, matrix, {"alpha/test_a.py": suite})
     monkeypatch.setenv("STAGING_URL", "http://remote.example:1")
     run(pytester, "serial", "suites/alpha")
     records = records_of(pytester.path / "results" / f"py{PY}.jsonl")
@@ -227,7 +200,7 @@ def test_ctrl_c_mid_run_still_stops_every_server(
         "    if cell.adapter == 'new':\n"
         "        os.kill(os.getpid(), signal.SIGINT)\n"
     )
-    write_matrix(pytester, matrix, suite)
+    write_project(pytester, matrix, {"alpha/test_a.py": suite})
     attrs = pytester.mkdir("attrs")
     monkeypatch.setenv("ATTRS_DIR", str(attrs))
     monkeypatch.delenv("STAGING_URL", raising=False)
