@@ -1,12 +1,18 @@
-"""Synthetic gate data shared by the report tests.
+"""Synthetic gate data shared by the gate, CLI and report tests.
 
-`sample_result` is one `GateResult` every report writer is tested against
-(terminal, Markdown, JSON, JUnit), so the reports are checked on the same
-verdicts and the same hostile text. It is a plain module, not a fixture:
-tests build it more than once to show a report does not depend on the object.
+`MATRIX` is a two-Python project in which the deprecated adapter reproduces the
+bug and the ssot adapter fixes it; `write_project` puts it in a folder and
+`full_run` is a run of it in which every cell behaves as expected (the gate and
+CLI tests break it in the ways they check). `sample_result` is one `GateResult`
+every report writer is tested against (terminal, Markdown, JSON, JUnit), so the
+reports are checked on the same verdicts and the same hostile text. These are
+plain functions, not fixtures: tests build the data more than once to show a
+report does not depend on the object.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from migmatrix.model import (
     Cell,
@@ -18,9 +24,55 @@ from migmatrix.model import (
     GateResult,
     Judged,
     Location,
+    Matrix,
     Record,
 )
 from migmatrix.outcomes import Expected, Outcome, Verdict
+from migmatrix.plan import plan_cells
+
+MATRIX = """\
+python: ["3.12", "3.13"]
+phases: {reproduction: suites/reproduction, golden_path: suites/golden_path}
+adapters:
+  deprecated: {object: "adapters.deprecated:adapter", features: []}
+  ssot: {object: "adapters.ssot:adapter", features: [ssot-engine]}
+envs: {unit: {features: [in-memory]}}
+expect:
+  default: pass
+  rules:
+    - phase: reproduction
+      unless: [ssot-engine]
+      outcome: fail
+      raises: AssertionError
+      match: "SSOT"
+"""
+
+
+def write_project(folder: Path) -> Path:
+    """`MATRIX` as folder/matrix.yaml beside its (empty) phase folders; returns its path."""
+    for phase in ("reproduction", "golden_path"):
+        (folder / "suites" / phase).mkdir(parents=True)
+    path = folder / "matrix.yaml"
+    path.write_text(MATRIX, encoding="utf-8")
+    return path
+
+
+def full_run(matrix: Matrix, python: str | None = None, duration: float = 0.0) -> list[Record]:
+    """Every planned cell (of `python`, if given) running two tests, all as the matrix expects."""
+    records = []
+    for cell in plan_cells(matrix):
+        if python is not None and cell.python != python:
+            continue
+        for test in ("t.py::a", "t.py::b"):
+            if cell.phase == "reproduction" and cell.adapter == "deprecated":
+                records.append(
+                    Record(
+                        cell.id, test, Outcome.FAILED, duration, "AssertionError", "SSOT VIOLATION"
+                    )
+                )
+            else:
+                records.append(Record(cell.id, test, Outcome.PASSED, duration))
+    return records
 
 
 def sample_result(exit_code: int = 1) -> GateResult:

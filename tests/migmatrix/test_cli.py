@@ -9,36 +9,18 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from gate_data import full_run, write_project
 
 from migmatrix.cli import build_parser, main
 from migmatrix.load import load_matrix
 from migmatrix.model import Record, ResultsHeader
 from migmatrix.outcomes import ExitCode, Outcome
-from migmatrix.plan import plan_cells
 from migmatrix.results import write_results
-
-MATRIX = """\
-python: ["3.12", "3.13"]
-phases: {reproduction: suites/reproduction, golden_path: suites/golden_path}
-adapters:
-  deprecated: {object: "adapters.deprecated:adapter", features: []}
-  ssot: {object: "adapters.ssot:adapter", features: [ssot-engine]}
-envs: {unit: {features: [in-memory]}}
-expect:
-  default: pass
-  rules:
-    - phase: reproduction
-      unless: [ssot-engine]
-      outcome: fail
-      raises: AssertionError
-"""
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for phase in ("reproduction", "golden_path"):
-        (tmp_path / "suites" / phase).mkdir(parents=True)
-    (tmp_path / "matrix.yaml").write_text(MATRIX, encoding="utf-8")
+    write_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
@@ -47,15 +29,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def write_run(project: Path, python: str, *, break_one: bool = False) -> Path:
     matrix = load_matrix(project / "matrix.yaml", import_adapters=False)
-    records = []
-    for cell in plan_cells(matrix):
-        if cell.python != python:
-            continue
-        for test in ("t.py::a", "t.py::b"):
-            if cell.phase == "reproduction" and cell.adapter == "deprecated":
-                records.append(Record(cell.id, test, Outcome.FAILED, 0.1, "AssertionError", "x"))
-            else:
-                records.append(Record(cell.id, test, Outcome.PASSED, 0.1))
+    records = full_run(matrix, python, duration=0.1)
     if break_one:
         records[-1] = Record(records[-1].cell, records[-1].test, Outcome.FAILED, 0.1, "KeyError")
     header = ResultsHeader("r", python, "linux", matrix.digest, None, None, "2024-01-01T00:00:00Z")

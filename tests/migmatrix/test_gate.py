@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from gate_data import full_run, write_project
 
 from migmatrix.gate import exc_type_matches, judge, summarize, verdict_for
 from migmatrix.load import load_matrix
@@ -124,31 +125,10 @@ def test_exception_names_compare_by_class_name(
 
 # --------------------------------------------------------------------------- whole gate
 
-MATRIX = """\
-python: ["3.12", "3.13"]
-phases: {reproduction: suites/reproduction, golden_path: suites/golden_path}
-adapters:
-  deprecated: {object: "adapters.deprecated:adapter", features: []}
-  ssot: {object: "adapters.ssot:adapter", features: [ssot-engine]}
-envs: {unit: {features: [in-memory]}}
-expect:
-  default: pass
-  rules:
-    - phase: reproduction
-      unless: [ssot-engine]
-      outcome: fail
-      raises: AssertionError
-      match: "SSOT"
-"""
-
 
 @pytest.fixture
 def matrix(tmp_path: Path) -> Matrix:
-    for phase in ("reproduction", "golden_path"):
-        (tmp_path / "suites" / phase).mkdir(parents=True)
-    path = tmp_path / "matrix.yaml"
-    path.write_text(MATRIX, encoding="utf-8")
-    return load_matrix(path, import_adapters=False)
+    return load_matrix(write_project(tmp_path), import_adapters=False)
 
 
 def merged(
@@ -163,26 +143,6 @@ def merged(
         pythons=(),
         incomplete_cells=incomplete,
     )
-
-
-def full_run(matrix: Matrix) -> list[Record]:
-    """Every planned cell running two tests each, all behaving as the matrix expects."""
-    records = []
-    for cell in plan_cells(matrix):
-        for test in ("t.py::a", "t.py::b"):
-            if cell.phase == "reproduction" and cell.adapter == "deprecated":
-                records.append(
-                    Record(
-                        cell.id,
-                        test,
-                        Outcome.FAILED,
-                        exc_type="AssertionError",
-                        message="SSOT VIOLATION",
-                    )
-                )
-            else:
-                records.append(Record(cell.id, test, Outcome.PASSED))
-    return records
 
 
 def test_a_clean_run_passes_with_reproductions(matrix: Matrix) -> None:
