@@ -22,9 +22,9 @@ its parameters (`test_x.py::TestK::test_y`), or any `::` prefix of it
 from __future__ import annotations
 
 import dataclasses
-import weakref
 from collections.abc import Iterable
 
+from migmatrix.idcache import IdentityCache
 from migmatrix.model import Cell, Expectation, ExpectRule, Matrix
 from migmatrix.plan import adapter_matches, glob_match
 
@@ -186,17 +186,9 @@ class _Index:
         return group
 
 
-_INDEXES: dict[int, tuple[weakref.ref[Matrix], _Index]] = {}
-
-
-def _index(matrix: Matrix) -> _Index:
-    entry = _INDEXES.get(id(matrix))
-    if entry is not None and entry[0]() is matrix:
-        return entry[1]
-    index = _Index(matrix)
-    _INDEXES[id(matrix)] = (weakref.ref(matrix), index)
-    weakref.finalize(matrix, _INDEXES.pop, id(matrix), None)
-    return index
+# Built once per matrix (keyed by identity, dropped with the matrix): every lookup
+# of a run, in the plugin and in the gate, shares one index.
+_index: IdentityCache[Matrix, _Index] = IdentityCache(_Index)
 
 
 def expectation_for(

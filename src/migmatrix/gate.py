@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import functools
 import re
-import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from migmatrix.expect import expectation_for as default_expectation_for
 from migmatrix.expect import selects_test
+from migmatrix.idcache import IdentityCache
 from migmatrix.merge import Merged
 from migmatrix.model import (
     Cell,
@@ -426,22 +426,6 @@ class _Facts:
         self.unexpected = unexpected
 
 
-# Each report needs the same counts; a gate result is immutable, so they are worked
-# out once per result (keyed by identity, dropped with the result) rather than once
-# per report over hundreds of thousands of items.
-_FACTS: dict[int, tuple[weakref.ref[GateResult], _Facts]] = {}
-
-
-def _facts(result: GateResult) -> _Facts:
-    entry = _FACTS.get(id(result))
-    if entry is not None and entry[0]() is result:
-        return entry[1]
-    facts = _count(result)
-    _FACTS[id(result)] = (weakref.ref(result), facts)
-    weakref.finalize(result, _FACTS.pop, id(result), None)
-    return facts
-
-
 def _count(result: GateResult) -> _Facts:
     summaries: list[CellSummary] = []
     totals = dict.fromkeys(Verdict, 0)
@@ -482,6 +466,12 @@ def _count(result: GateResult) -> _Facts:
         plain += ok
     totals[as_expected] = plain
     return _Facts(_merge_same_cells(summaries), totals, items)
+
+
+# Each report needs the same counts; a gate result is immutable, so they are worked
+# out once per result (keyed by identity, dropped with the result) rather than once
+# per report over hundreds of thousands of items.
+_facts: IdentityCache[GateResult, _Facts] = IdentityCache(_count)
 
 
 def _close(summary: CellSummary, as_expected: int) -> None:
