@@ -29,18 +29,8 @@ from collections.abc import Iterable, Sequence
 
 from migmatrix.errors import UsageError
 from migmatrix.model import Record
-from migmatrix.outcomes import Outcome
+from migmatrix.outcomes import SEVERITY
 from migmatrix.results import ResultsFile, paused_gc, read_results
-
-# Higher is worse: on a conflict the worse outcome is the one judged.
-SEVERITY = {
-    Outcome.PASSED: 0,
-    Outcome.SKIPPED: 1,
-    Outcome.FAILED: 2,
-    Outcome.ERROR: 3,
-    Outcome.TIMEOUT: 4,
-    Outcome.CRASHED: 5,
-}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,6 +33,20 @@ class Outcome(enum.Enum):
             raise ValueError(msg) from None
 
 
+# Higher is worse. Where two outcomes of one test must become one, the worse is
+# kept: the phases of one run (a teardown error does not hide a timeout, a
+# passing teardown does not hide a failing call) and a test's results in two
+# files being merged (on a conflict the worse outcome is the one judged).
+SEVERITY = {
+    Outcome.PASSED: 0,
+    Outcome.SKIPPED: 1,
+    Outcome.FAILED: 2,
+    Outcome.ERROR: 3,
+    Outcome.TIMEOUT: 4,
+    Outcome.CRASHED: 5,
+}
+
+
 class Expected(enum.Enum):
     """An outcome matrix.yaml can ask for. A set of two or more means 'flaky'."""
 

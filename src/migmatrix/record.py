@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from migmatrix.model import Cell, Record
-from migmatrix.outcomes import Outcome
+from migmatrix.outcomes import SEVERITY, Outcome
 from migmatrix.timeouts import TimeLimitExceeded
 
 if TYPE_CHECKING:
@@ -113,18 +113,6 @@ class _Pending:
     worker: str | None = None
 
 
-_RANK = {
-    # When phases disagree, the more telling outcome is kept: a teardown error does
-    # not hide a timeout, a failing call is not hidden by a passing teardown.
-    Outcome.PASSED: 0,
-    Outcome.SKIPPED: 1,
-    Outcome.FAILED: 2,
-    Outcome.ERROR: 3,
-    Outcome.TIMEOUT: 4,
-    Outcome.CRASHED: 5,
-}
-
-
 class Recorder:
     """Collects the records of one run on the controller.
 
@@ -195,7 +183,7 @@ class Recorder:
     def _merge(
         state: _Pending, outcome: Outcome, exc_type: str | None, message: str | None
     ) -> None:
-        if _RANK[outcome] > _RANK[state.outcome]:
+        if SEVERITY[outcome] > SEVERITY[state.outcome]:  # the more telling outcome is kept
             state.outcome = outcome
             state.exc_type = exc_type
             state.message = message
