@@ -30,6 +30,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -773,12 +774,38 @@ def load_adapter_object(matrix: Matrix, adapter_name: str) -> object:
     raise MatrixError(msg)
 
 
+def _set_aside_foreign(top: str, root: str) -> dict[str, ModuleType]:
+    """Take out of sys.modules a package of the same name imported from elsewhere.
+
+    An adapter is named relative to its matrix folder: `adapters.ssot:adapter` means
+    that folder's `adapters` package, even when a process has already imported
+    another project's `adapters` (a test process driving several matrices does).
+    Python would answer from its module cache, so the other package is set aside
+    for this import and put back after it. Returns what was set aside.
+    """
+    loaded = sys.modules.get(top)
+    if loaded is None:
+        return {}
+    here = Path(root)
+    if not ((here / top).is_dir() or (here / f"{top}.py").is_file()):
+        return {}  # not in the matrix folder: an installed package, taken as it is
+    places = [getattr(loaded, "__file__", None), *list(getattr(loaded, "__path__", []) or [])]
+    real_root = os.path.realpath(root)
+    if any(p and os.path.realpath(p).startswith(real_root + os.sep) for p in places):
+        return {}
+    return {
+        name: sys.modules.pop(name)
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]
+    }
+
+
 @functools.cache
 def _import_object(root: str, target: str) -> object:
     module_name, _, attr = target.partition(":")
     added = root not in sys.path
     if added:
         sys.path.insert(0, root)
+    shadowed = _set_aside_foreign(module_name.partition(".")[0], root)
     try:
         importlib.invalidate_caches()
         try:
@@ -805,6 +832,12 @@ def _import_object(root: str, target: str) -> object:
     finally:
         if added and root in sys.path:
             sys.path.remove(root)
+        if shadowed:
+            # Put the other project's modules back; the adapter keeps its own.
+            top = module_name.partition(".")[0]
+            for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+                del sys.modules[name]
+            sys.modules.update(shadowed)
     obj: object = module
     done: list[str] = []
     for part in attr.split("."):

@@ -550,3 +550,36 @@ def test_rollback_paths_load_as_written(project: Path) -> None:
     matrix = load_matrix(write(project, text))
     assert matrix.rollback_paths == (("new", "chain"), ("partial[*]", "previous"))
     assert load_matrix(write(project, BASE)).rollback_paths == ()
+
+
+def test_an_adapter_package_comes_from_its_matrix_folder_even_if_another_is_loaded(
+    tmp_path: Path,
+) -> None:
+    # A process that already imported another project's `adapters` package (a test
+    # process driving several matrices) must still get this matrix's adapters, and
+    # keep the other package for whoever imported it.
+    import types
+
+    before = {n: m for n, m in sys.modules.items() if n == "adapters" or n.startswith("adapters.")}
+    for name in before:
+        del sys.modules[name]
+    other = types.ModuleType("adapters")
+    other.__path__ = [str(tmp_path / "elsewhere")]  # type: ignore[attr-defined]
+    sys.modules["adapters"] = other
+    try:
+        pkg = tmp_path / "proj" / "adapters"
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        (pkg / "mine.py").write_text("adapter = 'from the matrix folder'\n")
+        (tmp_path / "proj" / "suites").mkdir()
+        (tmp_path / "proj" / "matrix.yaml").write_text(
+            'python: ["3.12"]\nphases: {p: suites}\n'
+            'adapters: {a: {object: "adapters.mine:adapter"}}\nenvs: {unit: {}}\n'
+        )
+        matrix = load_matrix(tmp_path / "proj" / "matrix.yaml")
+        assert load_adapter_object(matrix, "a") == "from the matrix folder"
+        assert sys.modules["adapters"] is other
+    finally:
+        for name in [n for n in sys.modules if n == "adapters" or n.startswith("adapters.")]:
+            del sys.modules[name]
+        sys.modules.update(before)
