@@ -53,12 +53,16 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def migmatrix(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+def python_module(
+    module: str,
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m migmatrix ARGS` in `cwd`, as CI would call it."""
+    """`python -m MODULE ARGS` in `cwd`, in `clean_env(env)`, its output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "migmatrix", *args],
+        [sys.executable, "-m", module, *args],
         cwd=cwd,
         env=clean_env(env),
         capture_output=True,
@@ -66,6 +70,13 @@ def migmatrix(
         timeout=timeout,
         check=False,
     )
+
+
+def migmatrix(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m migmatrix ARGS` in `cwd`, as CI would call it."""
+    return python_module("migmatrix", *args, cwd=cwd, env=env, timeout=timeout)
 
 
 def harness_can_run() -> str | None:

@@ -12,15 +12,13 @@ import configparser
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from ci.conftest import PYTHON, REPO, SYNTHETIC_ITEMS, clean_env, harness_can_run
+from ci.conftest import PYTHON, REPO, SYNTHETIC_ITEMS, harness_can_run, python_module
 from ci.conftest import write_synthetic_project as write_project
 
 pytestmark = pytest.mark.skipif(
@@ -35,15 +33,7 @@ THIS_ENV = "py" + PYTHON.replace(".", "")
 def tox(
     *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 120
 ) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "tox", *args],
-        cwd=cwd,
-        env=clean_env(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    done = python_module("tox", *args, cwd=cwd, env=env, timeout=timeout)
     assert done.returncode == 0, (
         f"tox {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     )
