@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from migmatrix.errors import UsageError
 from migmatrix.model import Cell
@@ -83,22 +83,25 @@ class _Parser:
         return pred
 
     def or_expr(self) -> Predicate:
-        parts = [self.and_expr()]
-        while self.peek().kind == "or":
-            self.take()
-            parts.append(self.and_expr())
-        if len(parts) == 1:
-            return parts[0]
-        return lambda cid: any(p(cid) for p in parts)
+        return self.chain(self.and_expr, "or", any)
 
     def and_expr(self) -> Predicate:
-        parts = [self.not_expr()]
-        while self.peek().kind == "and":
+        return self.chain(self.not_expr, "and", all)
+
+    def chain(
+        self,
+        operand: Callable[[], Predicate],
+        operator: str,
+        combine: Callable[[Iterable[bool]], bool],
+    ) -> Predicate:
+        """`operand (operator operand)*`: a lone operand as it is, several joined by `combine`."""
+        parts = [operand()]
+        while self.peek().kind == operator:
             self.take()
-            parts.append(self.not_expr())
+            parts.append(operand())
         if len(parts) == 1:
             return parts[0]
-        return lambda cid: all(p(cid) for p in parts)
+        return lambda cid: combine(p(cid) for p in parts)
 
     def not_expr(self) -> Predicate:
         token = self.take()
