@@ -8,9 +8,29 @@ short lower-case word used in matrix.yaml, the results files and the reports.
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
+
+_W = TypeVar("_W", bound="_Word")
 
 
-class Outcome(enum.Enum):
+class _Word(enum.Enum):
+    """An enum of the words the files use: each member serializes to its value."""
+
+    def serialize(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def _parse(cls: type[_W], text: str, noun: str) -> _W:
+        """The member spelled `text`, or a ValueError naming `noun` and every spelling."""
+        try:
+            return cls(text)
+        except ValueError:
+            allowed = ", ".join(member.value for member in cls)
+            msg = f"unknown {noun} {text!r}; expected one of: {allowed}"
+            raise ValueError(msg) from None
+
+
+class Outcome(_Word):
     """What one test did in one cell, as recorded in a results file."""
 
     PASSED = "passed"
@@ -20,17 +40,9 @@ class Outcome(enum.Enum):
     CRASHED = "crashed"
     TIMEOUT = "timeout"
 
-    def serialize(self) -> str:
-        return self.value
-
     @classmethod
     def from_str(cls, text: str) -> Outcome:
-        try:
-            return cls(text)
-        except ValueError:
-            allowed = ", ".join(o.value for o in cls)
-            msg = f"unknown outcome {text!r}; expected one of: {allowed}"
-            raise ValueError(msg) from None
+        return cls._parse(text, "outcome")
 
 
 # Higher is worse. Where two outcomes of one test must become one, the worse is
@@ -47,7 +59,7 @@ SEVERITY = {
 }
 
 
-class Expected(enum.Enum):
+class Expected(_Word):
     """An outcome matrix.yaml can ask for. A set of two or more means 'flaky'."""
 
     PASS = "pass"
@@ -55,17 +67,9 @@ class Expected(enum.Enum):
     ERROR = "error"
     SKIP = "skip"
 
-    def serialize(self) -> str:
-        return self.value
-
     @classmethod
     def from_str(cls, text: str) -> Expected:
-        try:
-            return cls(text)
-        except ValueError:
-            allowed = ", ".join(o.value for o in cls)
-            msg = f"unknown expected outcome {text!r}; expected one of: {allowed}"
-            raise ValueError(msg) from None
+        return cls._parse(text, "expected outcome")
 
     def admits(self, outcome: Outcome) -> bool:
         """Whether a recorded outcome is this expectation seen happening."""
@@ -80,7 +84,7 @@ _ADMITS = {
 }
 
 
-class Verdict(enum.Enum):
+class Verdict(_Word):
     """Expectation x result for one (cell, test)."""
 
     AS_EXPECTED = "as-expected"
@@ -94,17 +98,9 @@ class Verdict(enum.Enum):
     TIMEOUT = "timeout"
     INCOMPLETE = "incomplete"
 
-    def serialize(self) -> str:
-        return self.value
-
     @classmethod
     def from_str(cls, text: str) -> Verdict:
-        try:
-            return cls(text)
-        except ValueError:
-            allowed = ", ".join(v.value for v in cls)
-            msg = f"unknown verdict {text!r}; expected one of: {allowed}"
-            raise ValueError(msg) from None
+        return cls._parse(text, "verdict")
 
     @property
     def expected(self) -> bool:
