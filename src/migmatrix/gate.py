@@ -413,6 +413,57 @@ def summarize(result: GateResult) -> list[CellSummary]:
     return [summary.copy() for summary in _facts(result).summaries]
 
 
+class MatrixTable:
+    """One Python's matrix as the reports draw it: a row per phase, a column per adapter/env.
+
+    `columns` are the (adapter, env) pairs judged for this Python and `rows` pair
+    each phase with its summary per column (None: no such cell was judged).
+    Phases, adapters and envs come in the result's display order, any others
+    after them sorted.
+    """
+
+    __slots__ = ("columns", "python", "rows")
+
+    def __init__(
+        self,
+        python: str,
+        columns: list[tuple[str, str]],
+        rows: list[tuple[str, list[CellSummary | None]]],
+    ) -> None:
+        self.python = python
+        self.columns = columns
+        self.rows = rows
+
+
+def matrix_tables(result: GateResult) -> list[MatrixTable]:
+    """The per-Python matrix tables of the terminal and Markdown reports, in order."""
+    summaries = summarize(result)
+    tables = []
+    for python in _ordered(result.pythons, [s.cell.python for s in summaries]):
+        here = {
+            (s.cell.phase, s.cell.adapter, s.cell.env): s
+            for s in summaries
+            if s.cell.python == python
+        }
+        present = {key[1:] for key in here}
+        adapters = _ordered(result.adapters, [adapter for adapter, _ in present])
+        envs = _ordered(result.envs, [env for _, env in present])
+        columns = [(a, e) for a in adapters for e in envs if (a, e) in present]
+        rows = [
+            (phase, [here.get((phase, adapter, env)) for adapter, env in columns])
+            for phase in _ordered(result.phases, [key[0] for key in here])
+        ]
+        tables.append(MatrixTable(python, columns, rows))
+    return tables
+
+
+def _ordered(given: Sequence[str], seen: Iterable[str]) -> list[str]:
+    """Values seen, in the given display order, then unknown ones sorted."""
+    present = set(seen)
+    known = [value for value in given if value in present]
+    return known + sorted(present - set(given))
+
+
 class _Facts:
     """What every report counts over all judged items, worked out in one pass."""
 

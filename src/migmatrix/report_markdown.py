@@ -9,15 +9,15 @@ markup.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from migmatrix.gate import (
     CellSummary,
     excerpt,
     got,
+    matrix_tables,
     rule_words,
     status,
-    summarize,
     unexpected,
     verdict_totals,
 )
@@ -50,11 +50,6 @@ def md(text: str) -> str:
     return text.translate(_SPECIAL)
 
 
-def _ordered(given: Sequence[str], seen: Sequence[str]) -> list[str]:
-    present = set(seen)
-    return [v for v in given if v in present] + sorted(present - set(given))
-
-
 def _cell_text(summary: CellSummary) -> str:
     if summary.failing:
         return f"❌ {summary.text()}"
@@ -74,26 +69,14 @@ def render_markdown(result: GateResult) -> str:
         md(counts or "nothing judged"),
         "",
     ]
-    summaries = summarize(result)
-    for python in _ordered(result.pythons, [s.cell.python for s in summaries]):
-        here = {
-            (s.cell.phase, s.cell.adapter, s.cell.env): s
-            for s in summaries
-            if s.cell.python == python
-        }
-        adapters = _ordered(result.adapters, [k[1] for k in here])
-        envs = _ordered(result.envs, [k[2] for k in here])
-        present = {k[1:] for k in here}
-        columns = [(a, e) for a in adapters for e in envs if (a, e) in present]
-        out.append(f"### Python {md(python)}")
+    for table in matrix_tables(result):
+        out.append(f"### Python {md(table.python)}")
         out.append("")
-        out.append("| phase | " + " | ".join(md(f"{a}/{e}") for a, e in columns) + " |")
-        out.append("|---|" + "---|" * len(columns))
-        for phase in _ordered(result.phases, [k[0] for k in here]):
+        out.append("| phase | " + " | ".join(md(f"{a}/{e}") for a, e in table.columns) + " |")
+        out.append("|---|" + "---|" * len(table.columns))
+        for phase, summaries in table.rows:
             row = [md(phase)]
-            for adapter, env in columns:
-                summary = here.get((phase, adapter, env))
-                row.append("–" if summary is None else _cell_text(summary))
+            row.extend("–" if summary is None else _cell_text(summary) for summary in summaries)
             out.append("| " + " | ".join(row) + " |")
         out.append("")
 

@@ -14,16 +14,16 @@ colour the same text is produced byte for byte, minus the escape codes.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TextIO
 
 from migmatrix.gate import (
     CellSummary,
     excerpt,
     got,
+    matrix_tables,
     rule_words,
     status,
-    summarize,
     unexpected,
     verdict_totals,
 )
@@ -59,25 +59,16 @@ def _colour_of(summary: CellSummary) -> str:
     return _GREEN
 
 
-def matrix_tables(result: GateResult, paint: _Paint | None = None) -> list[str]:
-    """The per-Python matrix tables as lines (shared with nothing else; Markdown has its own)."""
+def matrix_lines(result: GateResult, paint: _Paint | None = None) -> list[str]:
+    """The per-Python matrix tables as aligned text lines."""
     paint = paint or _Paint(False)
-    summaries = summarize(result)
     lines: list[str] = []
-    for python in _pythons(result, summaries):
-        here = {
-            (s.cell.phase, s.cell.adapter, s.cell.env): s
-            for s in summaries
-            if s.cell.python == python
-        }
-        columns = _columns(result, [key[1:] for key in here])
-        phases = _ordered(result.phases, [key[0] for key in here])
-        header = ["phase"] + [f"{a}/{e}" for a, e in columns]
+    for table in matrix_tables(result):
+        header = ["phase"] + [f"{a}/{e}" for a, e in table.columns]
         rows = []
-        for phase in phases:
+        for phase, summaries in table.rows:
             row: list[tuple[str, str]] = [(phase, "")]
-            for adapter, env in columns:
-                summary = here.get((phase, adapter, env))
+            for summary in summaries:
                 if summary is None:
                     row.append(("-", ""))
                 else:
@@ -87,7 +78,7 @@ def matrix_tables(result: GateResult, paint: _Paint | None = None) -> list[str]:
         for row in rows:
             for i, (text, _) in enumerate(row):
                 widths[i] = max(widths[i], len(text))
-        lines.append(paint(_BOLD, f"Python {python}"))
+        lines.append(paint(_BOLD, f"Python {table.python}"))
         lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
         lines.append("  ".join("-" * w for w in widths))
         for row in rows:
@@ -100,28 +91,10 @@ def matrix_tables(result: GateResult, paint: _Paint | None = None) -> list[str]:
     return lines
 
 
-def _pythons(result: GateResult, summaries: Sequence[CellSummary]) -> list[str]:
-    return _ordered(result.pythons, [s.cell.python for s in summaries])
-
-
-def _ordered(given: Sequence[str], seen: Sequence[str]) -> list[str]:
-    """Values seen, in the given display order, then unknown ones sorted."""
-    present = set(seen)
-    known = [value for value in given if value in present]
-    return known + sorted(present - set(given))
-
-
-def _columns(result: GateResult, seen: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    adapters = _ordered(result.adapters, [a for a, _ in seen])
-    envs = _ordered(result.envs, [e for _, e in seen])
-    present = set(seen)
-    return [(a, e) for a in adapters for e in envs if (a, e) in present]
-
-
 def render_terminal(result: GateResult, *, colour: bool = False) -> str:
     """The whole terminal report as one string ending in a newline."""
     paint = _Paint(colour)
-    lines = matrix_tables(result, paint)
+    lines = matrix_lines(result, paint)
 
     items = unexpected(result)
     if items:

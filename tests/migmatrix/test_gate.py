@@ -6,9 +6,9 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from gate_data import full_run, write_project
+from gate_data import full_run, sample_result, write_project
 
-from migmatrix.gate import exc_type_matches, judge, summarize, verdict_for
+from migmatrix.gate import exc_type_matches, judge, matrix_tables, summarize, verdict_for
 from migmatrix.load import load_matrix
 from migmatrix.merge import Merged
 from migmatrix.model import (
@@ -183,6 +183,21 @@ def test_a_cell_without_any_record_is_one_missing_star(matrix: Matrix) -> None:
     summary = {s.cell.id: s for s in summarize(result)}["reproduction/ssot/unit/py3.12"]
     assert summary.no_results
     assert summary.text() == "no results"
+
+
+def test_matrix_tables_follow_the_display_order_then_sort_the_rest() -> None:
+    result = dataclasses.replace(
+        sample_result(), phases=("golden_path",), adapters=("ssot",), pythons=("3.13",)
+    )
+    tables = matrix_tables(result)
+    assert [table.python for table in tables] == ["3.13", "3.12"]
+    first = tables[0]
+    assert first.columns == [("ssot", "unit"), ("deprecated", "unit")]
+    # golden_path has no deprecated cell: None, which each report draws its own way
+    assert [(phase, [s.text() if s else None for s in row]) for phase, row in first.rows] == [
+        ("golden_path", ["no results", None]),
+        ("reproduction", ["2/2 ok", "2/2 ok"]),
+    ]
 
 
 def test_gaps_in_cells_of_an_incomplete_file_are_incomplete_and_exit_3(matrix: Matrix) -> None:
