@@ -104,11 +104,7 @@ def _compose(file: str, text: str) -> _Doc:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else None
-        problem = " ".join(p for p in (exc.context, exc.problem) if p)
-        msg = f"not valid YAML: {problem}; fix the syntax at this position"
-        raise MatrixError(msg, loc) from None
+        raise _yaml_error(file, exc, "; fix the syntax at this position") from None
     except yaml.YAMLError as exc:
         msg = f"not valid YAML: {exc}"
         raise MatrixError(msg, Location(file, 1, 1)) from None
@@ -120,12 +116,17 @@ def _compose(file: str, text: str) -> _Doc:
     try:
         doc.data = _convert(doc, constructor, root, ())
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else None
-        problem = " ".join(p for p in (exc.context, exc.problem) if p)
-        msg = f"not valid YAML: {problem}"
-        raise MatrixError(msg, loc) from None
+        raise _yaml_error(file, exc) from None
     return doc
+
+
+def _yaml_error(file: str, exc: yaml.MarkedYAMLError, hint: str = "") -> MatrixError:
+    """The matrix error for a YAML error: at its mark, its context and problem, then `hint`."""
+    mark = exc.problem_mark or exc.context_mark
+    loc = Location(file, mark.line + 1, mark.column + 1) if mark else None
+    problem = " ".join(p for p in (exc.context, exc.problem) if p)
+    msg = f"not valid YAML: {problem}{hint}"
+    return MatrixError(msg, loc)
 
 
 def _convert(doc: _Doc, constructor: yaml.SafeLoader, node: yaml.Node, path: KeyPath) -> Any:
