@@ -31,6 +31,7 @@ def test_every_member_round_trips_through_its_word(
             "incomplete",
         ),
     ],
+    ids=["outcome", "expected", "verdict"],
 )
 def test_an_unknown_word_names_the_vocabulary_and_every_spelling(
     enum: type[Outcome] | type[Expected] | type[Verdict], message: str
