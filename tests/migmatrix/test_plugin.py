@@ -23,7 +23,7 @@ OTHER_PY = "3.9" if PY != "3.9" else "3.8"
 
 MATRIX = f"""
 python: ["{PY}", "{OTHER_PY}"]
-timeout: 1
+timeout: 3
 phases:
   alpha: suites/alpha
   beta: suites/beta
@@ -233,7 +233,7 @@ def test_serial_and_distributed_runs_give_the_same_records(pytester: pytest.Pyte
     write_matrix(pytester, **{"beta/test_broken.py": BROKEN})
     results = {}
     for mode in ("serial", "xdist"):
-        run(pytester, mode, "--run-id", mode, "--matrix-timeout", "0.5")
+        run(pytester, mode, "--run-id", mode, "--matrix-timeout", "2")
         results[mode] = comparable(records_of(pytester.path / "results" / f"{mode}.jsonl"))
     assert results["serial"] == results["xdist"]
     assert len(results["serial"]) == len(ALPHA_CELLS) * len(ALPHA_TESTS) + len(BETA_CELLS) * 3
@@ -279,11 +279,11 @@ def test_shards_are_disjoint_and_together_the_whole_run(
     from migmatrix import shard
 
     write_matrix(pytester, **{"beta/test_broken.py": BROKEN})
-    common = ["--matrix-timeout", "0.2", "--cells", "not integ"]
+    common = ["--matrix-timeout", "1", "--cells", "not integ"]
     run(pytester, "serial", "--run-id", "whole", *common)
     whole = records_of(pytester.path / "results" / "whole.jsonl")
     durations = {f"{c}::{t}": r.duration for (c, t), r in whole.items()}
-    # Balancing makes the hang (0.2 s) dominate: one shard gets it almost alone.
+    # Balancing makes the hang (1 s) dominate: one shard gets it almost alone.
     items = sorted(k for k in durations if not k.endswith("::test_broken.py"))
     balanced = [set(shard.assign(items, i, 3, durations)) for i in (1, 2, 3)]
     assert balanced != [set(items[i - 1 :: 3]) for i in (1, 2, 3)]
