@@ -168,8 +168,11 @@ class SystemUnderTest:
     cell's workdir with the `sqlite` feature), `chat` (ChatService). Async
     helpers that need the test's event loop (`connect`, `settle`, `engine`) are
     methods; `aclose_in_loop` is awaited by the suites' conftest at the end of
-    each async test, in that test's loop.
+    each async test, in that test's loop. `remote` is False: the system is in
+    this process (a staging cell gets the suites' `RemoteSystem` instead).
     """
+
+    remote = False
 
     def __init__(self, cell: CellLike, adapter: Adapter, state: Any) -> None:
         from netra_backend.app.agents.registry import get_agent_registry

@@ -1,9 +1,9 @@
 """Fixtures every phase suite shares, built on the harness's `cell` fixture.
 
-`sut` opens the cell's adapter (`cell.adapter_object.open(cell)`): the migration
-state of the cell is active for the test, netra_backend's process-global state
-is reset before and after, and the test gets a `SystemUnderTest` (registry,
-bridge, connection manager, store, chat service, and `engine(user_context)`,
+`sut` opens the cell's adapter (`cell.adapter_object.open(cell)`; in staging see the
+fixture): the migration state of the cell is active for the test, netra_backend's
+process-global state is reset before and after, and the test gets a `SystemUnderTest`
+(registry, bridge, connection manager, store, chat service, and `engine(user_context)`,
 which builds an engine the way code in that state does). Suites never build an
 engine any other way.
 
@@ -46,7 +46,21 @@ _import_system_under_test()
 
 @pytest.fixture
 def sut(cell: Any) -> Iterator[Any]:
-    """netra_backend in the cell's migration state, wired for the cell's env."""
+    """netra_backend in the cell's migration state, wired for the cell's env.
+
+    In staging (an env with the `server` feature) that is the cell's running server
+    (`cell.service_url`), reached as a `RemoteSystem` (suites.support.chat), held
+    for this test alone once it talks to it (`server_lock`).
+    """
+    from suites.support.chat import RemoteSystem, is_remote, require_service_url
+
+    if is_remote(cell):
+        remote = RemoteSystem(cell, require_service_url(cell))
+        try:
+            yield remote
+        finally:
+            remote.close()
+        return
     with cell.adapter_object.open(cell) as system:
         yield system
 

@@ -3,6 +3,10 @@
 The engine comes from the system under test, built the way code in the state
 builds it (legacy constructor, engine provider, or create_from_legacy); the seed's
 try-UserExecutionEngine-then-fall-back dance is what the adapter does per state.
+
+In staging there is no engine to call: each test checks the same promise over the
+wire, against the cell's server (`sut.remote`): log in over HTTP, send the message
+on the user's WebSocket, receive the run's events and the relevant answer there.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from suites.support.chat import chat_for
 from suites.support.contexts import (
     create_authenticated_user_context,
     get_real_agent_registry,
@@ -18,6 +23,9 @@ from suites.support.monitor import REQUIRED_EVENTS, sequence_problems
 
 
 async def test_golden_path_login_to_ai_response(sut: Any) -> None:
+    if sut.remote:
+        await _login_to_ai_response_over_the_wire(chat_for(sut))
+        return
     user_context = create_authenticated_user_context(sut, "test_user_golden_path")
     inbox = await sut.connect(user_context.user_id)
     engine = await sut.engine(user_context)
@@ -50,6 +58,9 @@ async def test_golden_path_login_to_ai_response(sut: Any) -> None:
 
 
 async def test_golden_path_websocket_events(sut: Any) -> None:
+    if sut.remote:
+        await _websocket_events_over_the_wire(chat_for(sut))
+        return
     user_context = create_authenticated_user_context(sut, "test_user_websocket_events")
     websocket_events_captured: list[tuple[str, str]] = []
 
@@ -105,3 +116,46 @@ async def test_golden_path_websocket_events(sut: Any) -> None:
         f"GOLDEN PATH FAILURE: {sequence_problems(event_types)}"
     )
     await engine.cleanup()
+
+
+async def _login_to_ai_response_over_the_wire(chat: Any) -> None:
+    user = await chat.login("test_user_golden_path")
+    start_time = time.perf_counter()
+    turn = await chat.send(user, "What is the weather like today?", agent_name="triage_agent")
+    execution_time = time.perf_counter() - start_time
+
+    assert turn.success, f"GOLDEN PATH FAILURE: Agent execution failed: {turn.error}"
+    assert execution_time < 30.0, f"GOLDEN PATH FAILURE: Response too slow: {execution_time}s"
+    assert len(turn.response) > 10, "GOLDEN PATH FAILURE: AI response too short/empty"
+    assert "weather" in turn.response.lower(), (
+        "GOLDEN PATH FAILURE: AI response not relevant to query"
+    )
+    types = turn.types()
+    assert (types[:1], types[-1:]) == (["agent_started"], ["agent_completed"]), (
+        f"GOLDEN PATH FAILURE: the user's client did not get the run's events: {types}"
+    )
+    history = await chat.history(user, turn.thread_id)
+    assert history == [
+        ("user", "What is the weather like today?"),
+        ("assistant", turn.response),
+    ], f"GOLDEN PATH FAILURE: the conversation was not kept: {history}"
+
+
+async def _websocket_events_over_the_wire(chat: Any) -> None:
+    user = await chat.login("test_user_websocket_events")
+    turn = await chat.send(user, "Analyze the current system status", agent_name="supervisor_agent")
+    assert turn.success, f"GOLDEN PATH FAILURE: Agent execution failed: {turn.error}"
+    event_types = turn.types()
+    for required_event in REQUIRED_EVENTS:
+        assert required_event in event_types, (
+            f"GOLDEN PATH FAILURE: Required WebSocket event '{required_event}' not delivered"
+        )
+    assert event_types[0] == "agent_started", (
+        "GOLDEN PATH FAILURE: agent_started must be first event"
+    )
+    assert event_types[-1] == "agent_completed", (
+        "GOLDEN PATH FAILURE: agent_completed must be last event"
+    )
+    assert not sequence_problems(event_types), (
+        f"GOLDEN PATH FAILURE: {sequence_problems(event_types)}"
+    )

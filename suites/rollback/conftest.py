@@ -22,3 +22,12 @@ def rollback_targets(request: pytest.FixtureRequest, cell: Any) -> tuple[Target,
     if matrix is None:
         pytest.fail("the rollback suite runs under `pytest --matrix matrix.yaml` only")
     return targets_for(matrix, cell.adapter)
+
+
+@pytest.fixture
+def declared(request: pytest.FixtureRequest) -> Any:
+    """The running matrix (its envs' services: a staging rollback starts its own server)."""
+    matrix = declared_matrix(request.config)
+    if matrix is None:
+        pytest.fail("the rollback suite runs under `pytest --matrix matrix.yaml` only")
+    return matrix

@@ -18,16 +18,33 @@ not fails the test with "ROLLBACK LOST DATA: ..." naming it.
 order one component at a time to deprecated, one message per state in one
 thread: every state on the way keeps the golden path (relevant answer, five
 events in order for a tool-using agent, history intact).
+
+In staging (`sut.remote`) a rollback is a restart of a server in another state
+over the same database (suites.support.server_rollback): each path gets a server
+of its own, started in the cell's state from the env's declared service; two
+users converse, alice's next run is in flight when the server is restarted in
+the target state, the run finishes and its answer arrives before the old process
+exits, both users reconnect with the tokens they had and continue, and every
+message of both conversations is read back over HTTP ("ROLLBACK LOST DATA: ..."
+names what is not).
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+from suites.support.chat import ChatUser, Turn
 from suites.support.contexts import create_authenticated_user_context
 from suites.support.monitor import REQUIRED_EVENTS, integrity_problems, sequence_problems
 from suites.support.rollback import Ledger, lost_data
+from suites.support.server_rollback import (
+    lost_turns,
+    own_server,
+    service_env,
+    wait_for_new_run,
+)
 from suites.support.waiting import wait_until
 
 ROLLOUT_ORDER = ("engine", "factory", "emitter", "state")
@@ -65,12 +82,15 @@ async def _engine_runs(sut: Any, engines: dict[str, Any], users: list[Any], text
         assert result.success, f"ROLLBACK FAILURE: {user.user_id}'s engine failed: {result.error}"
 
 
-async def test_rollback_paths(sut: Any, rollback_targets: Any) -> None:
+async def test_rollback_paths(sut: Any, rollback_targets: Any, declared: Any) -> None:
     """Every declared rollback path (matrix.yaml `rollback.paths`) from the cell's state."""
     assert rollback_targets, (
         f"no rollback path in matrix.yaml starts from {sut.cell.adapter}; declare one under "
         "rollback.paths or exclude this rollback cell"
     )
+    if sut.remote:
+        await _rollback_paths_over_the_wire(sut.cell, rollback_targets, declared)
+        return
     source = sut.state
     failures = []
     for number, target in enumerate(rollback_targets, 1):
@@ -197,7 +217,10 @@ async def _rollback_path(sut: Any, rollback_target: Any, number: int) -> None:
     await engine.cleanup()
 
 
-async def test_partial_migration_state(sut: Any) -> None:
+async def test_partial_migration_state(sut: Any, declared: Any) -> None:
+    if sut.remote:
+        await _partial_migration_over_the_wire(sut.cell, declared)
+        return
     state = sut.state
     path = [state]
     while path[-1].migrated:
@@ -236,3 +259,157 @@ async def test_partial_migration_state(sut: Any) -> None:
     assert len(messages) == 2 * len(path), f"PARTIAL MIGRATION FAILURE: history {messages}"
     runs = sut.reopen_store().list_runs(user.user_id, thread_id)
     assert [r["state"] for r in runs] == [s.spec for s in path], runs
+
+
+# --------------------------------------------------------------------------- staging
+
+PARALLEL_PATHS = 2
+"""Paths whose servers run at once: each start is ~0.5 s of CPU, the machine has two cores."""
+
+
+def _scratch(cell: Any, what: str) -> Path:
+    import re
+    import uuid
+
+    base = Path(cell.workdir or ".") / "rollback-servers"
+    return base / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', cell.id)}-{what}-{uuid.uuid4().hex[:6]}"
+
+
+async def _rollback_paths_over_the_wire(cell: Any, targets: Any, declared: Any) -> None:
+    env = service_env(declared, cell.env)
+    gate = asyncio.Semaphore(PARALLEL_PATHS)
+
+    async def one(target: Any) -> str | None:
+        async with gate:
+            try:
+                await _rollback_path_over_the_wire(env, cell, target)
+            except AssertionError as exc:
+                first_line = str(exc).split("\nassert ")[0]
+                return f"[{cell.adapter} -> {target[0]}] {first_line}"
+        return None
+
+    failures = [f for f in await asyncio.gather(*(one(t) for t in targets)) if f]
+    assert not failures, "\n".join(failures)
+
+
+async def _rollback_path_over_the_wire(env: Any, cell: Any, target: Any) -> None:
+    from adapters.base import state_with_features
+
+    target_name, _components, target_features = target
+    path = f"{cell.adapter} -> {target_name}"
+    async with own_server(env, cell, _scratch(cell, target_name)) as server:
+        chat = server.chat
+        alice, bob = await chat.login("alice"), await chat.login("bob")
+        kept: dict[tuple[str, str], list[Turn]] = {}
+
+        async def say(user: ChatUser, template: str, thread: str | None, agent: str) -> Turn:
+            text = template.format(user=user.user_id)
+            turn = await chat.send(user, text, thread_id=thread, agent_name=agent)
+            assert turn.success, f"ROLLBACK FAILURE ({path}): {text!r} failed: {turn.error}"
+            kept.setdefault((user.name, turn.thread_id), []).append(turn)
+            return turn
+
+        first = await say(alice, ALICE_TOPICS[0], None, "triage_agent")
+        bob_first = await say(bob, BOB_TOPICS[0], None, "triage_agent")
+
+        # Alice's next answer is in flight when the server is restarted in the target state.
+        known = {first.run_id, bob_first.run_id}
+        text = ALICE_TOPICS[1].format(user=alice.user_id)
+        ref = await chat.submit(
+            alice, text, thread_id=first.thread_id, agent_name="supervisor_agent"
+        )
+        await wait_for_new_run(chat, alice, known)
+        reconnect_later = [alice, bob]
+        restart = asyncio.ensure_future(server.restart(target_name, []))
+        second = await chat.turn(alice, text, ref)
+        await restart
+        for user in reconnect_later:
+            await chat.reconnect(user)
+        assert second.success, (
+            f"ROLLBACK FAILURE ({path}): the run in flight failed: {second.error}\n"
+            f"{server.log_excerpt()}"
+        )
+        assert not sequence_problems(second.types(), REQUIRED_EVENTS), (
+            f"ROLLBACK FAILURE ({path}): the run in flight lost events: {second.types()}"
+        )
+        kept[("alice", first.thread_id)].append(second)
+        expected = state_with_features(target_features).spec
+        running = await server.migration()
+        assert running == expected, (
+            f"ROLLBACK FAILURE ({path}): the restarted server runs {running}, not {expected}"
+        )
+
+        # Both conversations continue after the restart, answered by the rolled-back
+        # engine, which reads the history the newer one wrote.
+        for user, template, thread in (
+            (alice, ALICE_TOPICS[2], first.thread_id),
+            (bob, BOB_TOPICS[1], bob_first.thread_id),
+        ):
+            turn = await say(user, template, thread, "triage_agent")
+            assert "Continuing our conversation about" in turn.response, (
+                f"ROLLBACK FAILURE ({path}): {user.name}'s conversation did not continue: "
+                f"{turn.response}"
+            )
+
+        # Nothing lost: every message of both threads, read back over HTTP; and each
+        # thread still belongs to its own user only.
+        users = {"alice": alice, "bob": bob}
+        readable = {
+            (name, thread): await chat.history(users[name], thread) for name, thread in kept
+        }
+        lost = lost_turns(kept, readable, path)
+        assert not lost, "ROLLBACK LOST DATA: " + "; ".join(lost)
+        assert await chat.history(bob, first.thread_id) is None, (
+            f"ROLLBACK FAILURE ({path}): bob reads alice's thread after the restart"
+        )
+
+
+async def _partial_migration_over_the_wire(cell: Any, declared: Any) -> None:
+    from adapters.base import state_with_features
+
+    env = service_env(declared, cell.env)
+    states = [state_with_features(cell.features)]
+    while states[-1].migrated:
+        states.append(one_step_back(states[-1]))
+    async with own_server(env, cell, _scratch(cell, "chain")) as server:
+        chat = server.chat
+        user = await chat.login("partial_path_user")
+        thread: str | None = None
+        turns = []
+        for step, current in enumerate(states):
+            if step:
+                await server.restart(_adapter_name(current), [user])
+            assert await server.migration() == current.spec
+            text = (
+                "What is the weather like today?"
+                if step == 0
+                else f"Analyze the current system status, step {step}"
+            )
+            turn = await chat.send(user, text, thread_id=thread, agent_name="supervisor_agent")
+            thread = turn.thread_id
+            assert turn.success, f"PARTIAL MIGRATION FAILURE in {current.spec}: {turn.error}"
+            topic = "weather" if step == 0 else "system status"
+            assert topic in turn.response.lower(), (
+                f"PARTIAL MIGRATION FAILURE in {current.spec}: answer not relevant: {turn.response}"
+            )
+            if step:
+                assert "Continuing our conversation about" in turn.response, (
+                    f"PARTIAL MIGRATION FAILURE in {current.spec}: history lost: {turn.response}"
+                )
+            assert not sequence_problems(turn.types(), REQUIRED_EVENTS), (
+                f"PARTIAL MIGRATION FAILURE in {current.spec}: events {turn.types()}"
+            )
+            turns.append(turn)
+        assert thread is not None
+        lost = lost_turns(
+            {("user", thread): turns},
+            {("user", thread): await chat.history(user, thread)},
+            "the steps down",
+        )
+        assert not lost, "PARTIAL MIGRATION FAILURE: " + "; ".join(lost)
+
+
+def _adapter_name(state: Any) -> str:
+    """A migration state as the server's NETRA_MIGRATION takes it (an adapter state name)."""
+    migrated = [c for c in ROLLOUT_ORDER if c in state.migrated]
+    return f"partial[{'+'.join(migrated)}]"

@@ -2,26 +2,29 @@
 
 Each test talks to `cell.service_url` the way a browser does: log in, open the
 chat socket with the token, send a message, read the streamed events and the
-answer, read the thread's history back. Until the server lands, matrix.yaml
-excludes the staging env and phase (see its comment).
+answer, read the thread's history back. The harness starts one server per adapter
+state (matrix.yaml's staging env), so each cell judges the state it names.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from suites.support.chat import require_service_url
 from suites.support.monitor import integrity_problems, sequence_problems
-from suites.support.staging import StagingClient, staging_accounts
+from suites.support.staging import StagingClient, http_client, server_lock, staging_accounts
 
 
 @pytest.fixture
-def staging_url(cell: Any) -> str:
-    if not cell.service_url:
-        pytest.fail(f"cell {cell.id} has no service_url: the staging env needs a running server")
-    return str(cell.service_url)
+def staging_url(cell: Any) -> Iterator[str]:
+    """The cell's server, held for this test alone (see suites.support.staging)."""
+    url = require_service_url(cell)
+    with server_lock(cell.workdir, url):
+        yield url
 
 
 def _expected_state(cell: Any) -> str:
@@ -30,9 +33,7 @@ def _expected_state(cell: Any) -> str:
 
 async def test_staging_server_runs_the_cells_state(cell: Any, staging_url: str) -> None:
     """A staging cell judges the state its server runs: they must be the same state."""
-    import httpx
-
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client() as http:
         health = await StagingClient(staging_url, http).health()
     assert health.get("status") == "ok", f"E2E STAGING FAILURE: unhealthy server: {health}"
     assert health.get("migration") == _expected_state(cell), (
@@ -42,10 +43,8 @@ async def test_staging_server_runs_the_cells_state(cell: Any, staging_url: str) 
 
 
 async def test_e2e_staging_execution_engine_migration(staging_url: str) -> None:
-    import httpx
-
     username, password = staging_accounts()[0]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client() as http:
         client = StagingClient(staging_url, http)
         await client.login(username, password)
         start_time = time.perf_counter()
@@ -75,10 +74,8 @@ async def test_e2e_staging_execution_engine_migration(staging_url: str) -> None:
 
 
 async def test_e2e_staging_websocket_events(staging_url: str) -> None:
-    import httpx
-
     (alice, alice_pw), (bob, bob_pw) = staging_accounts()[:2]
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client() as http:
         client = StagingClient(staging_url, http)
         other = StagingClient(staging_url, http)
         await client.login(alice, alice_pw)

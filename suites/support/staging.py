@@ -14,18 +14,37 @@ for the env, or `STAGING_URL`), over real HTTP (httpx) and a real WebSocket
 Credentials come from `STAGING_USERS` ("name:password,name:password"), else the
 accounts the matrix's staging service bootstraps (`STAGING_BOOTSTRAP_USERS`,
 the same text as `NETRA_BOOTSTRAP_USERS` in matrix.yaml).
+
+A password check costs the server a deliberately slow KDF (~0.1 s), so a worker
+logs each account in once per server and reuses the token (`StagingClient.login`
+through `_TOKENS`): a token is valid for an hour, and across a restart of the same
+server (same signing key).
+
+`server_lock(cell, url)` keeps the tests of one xdist run from talking to one
+server at the same time. A server in a state without the per-user emitter routes
+the events of interleaved runs to each other's users (the bug the reproduction
+suite shows), so two workers' tests on the same server would see each other's
+events at random; each test then has the server to itself, and interleaving is
+something a test does on purpose, never by accident.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-STAGING_BOOTSTRAP_USERS = "staging_alice:alice-staging-pw,staging_bob:bob-staging-pw"
+STAGING_BOOTSTRAP_USERS = (
+    "staging_alice:alice-staging-pw,staging_bob:bob-staging-pw,staging_carol:carol-staging-pw,"
+    "staging_dave:dave-staging-pw,staging_erin:erin-staging-pw"
+)
 ANSWER_TIMEOUT = 60.0
 
 
@@ -37,6 +56,60 @@ def staging_accounts() -> list[tuple[str, str]]:
         if sep:
             accounts.append((name, password))
     return accounts
+
+
+_TOKENS: dict[tuple[str, str, str], tuple[str, str]] = {}
+"""(server URL, user, password) -> (token, user id): one login per account and server."""
+
+
+@contextlib.contextmanager
+def server_lock(workdir: str | None, url: str) -> Iterator[None]:
+    """Hold the run-wide lock of the server at `url` (see the module docstring).
+
+    The lock file lives in the run's scratch folder, shared by every worker; without
+    one (or without fcntl) there is nothing to coordinate with and nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    if not workdir:
+        yield
+        return
+    folder = Path(workdir) / "staging-locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", url) + ".lock"
+    with open(folder / name, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_TLS: list[Any] = []
+
+
+def http_client(timeout: float = 30.0) -> Any:
+    """An `httpx.AsyncClient` sharing one TLS context per process.
+
+    httpx builds a fresh context (loading every CA certificate) per client: ~55 ms of
+    CPU, more than a whole staging exchange. The context is only read, so sharing it
+    is safe; verification stays on (certifi's CAs, as httpx's default).
+    """
+    import ssl
+
+    import httpx
+
+    if not _TLS:
+        try:
+            import certifi
+
+            _TLS.append(ssl.create_default_context(cafile=certifi.where()))
+        except ImportError:  # pragma: no cover - httpx depends on certifi
+            _TLS.append(ssl.create_default_context())
+    return httpx.AsyncClient(timeout=timeout, verify=_TLS[0])
 
 
 def ws_url(base_url: str) -> str:
@@ -61,9 +134,17 @@ class Exchange:
 class StagingClient:
     """One logged-in user of a running server."""
 
-    def __init__(self, base_url: str, http: Any) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        http: Any,
+        tokens: dict[tuple[str, str, str], tuple[str, str]] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http
+        # A server started by a test itself may later reuse a port another one had:
+        # it passes a cache of its own, so no token of another signing key is reused.
+        self.tokens = _TOKENS if tokens is None else tokens
         self.token = ""
         self.user_id = ""
 
@@ -74,6 +155,10 @@ class StagingClient:
         return body
 
     async def login(self, username: str, password: str) -> str:
+        cached = self.tokens.get((self.base_url, username, password))
+        if cached is not None:
+            self.token, self.user_id = cached
+            return self.token
         response = await self.http.post(
             f"{self.base_url}/auth/login", json={"username": username, "password": password}
         )
@@ -84,6 +169,7 @@ class StagingClient:
         body = response.json()
         self.token = str(body["access_token"])
         self.user_id = str(body.get("user_id") or username)
+        self.tokens[(self.base_url, username, password)] = (self.token, self.user_id)
         return self.token
 
     async def messages(self, thread_id: str, token: str | None = None) -> Any:

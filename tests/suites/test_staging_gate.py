@@ -1,0 +1,157 @@
+"""The staging env of matrix.yaml catches a broken server in exactly its cells.
+
+Like test_suites_gate.py, each test copies the repository (src/, adapters/,
+suites/, matrix.yaml) into a temporary folder, runs the matrix on the copy with
+the copy's netra_backend, and gates the results; here over the staging cells of
+one state pair, deprecated and ssot (two real servers, ~16 tests over HTTP and
+WebSocket):
+
+- untouched, the gate passes and every staging cell of both states has results;
+- with the copy's server made to die at the first chat message it receives in
+  the deprecated state, the gate fails with regressions in exactly the deprecated
+  staging cells that send messages, none in ssot's, and the tests that ran after
+  the death are errors carrying the server's log excerpt and naming its log, which
+  holds the line the server wrote as it died.
+
+Each run starts two servers and takes ~5-10 s on two busy cores: `slow`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_suites_gate import _copy_repository, _env, _patch, unexpected
+
+pytestmark = pytest.mark.slow
+
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+SELECTION = "staging and (deprecated or ssot)"
+PHASES = ("golden_path", "business", "staging")
+DYING_WORDS = "BROKEN ON PURPOSE: the deprecated server dies at its first chat message"
+
+
+def staging_cell(phase: str, adapter: str) -> str:
+    return f"{phase}/{adapter}/staging/py{PY}"
+
+
+def run_and_gate(copy: Path) -> tuple[int, dict[str, Any], list[dict[str, Any]], str]:
+    """Run the selected staging cells on the copy; the gate's code and JSON, and the records."""
+    results = copy / "results"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--matrix",
+            "matrix.yaml",
+            "--cells",
+            SELECTION,
+            "-n",
+            "2",
+            "--results-dir",
+            str(results),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+        ],
+        cwd=copy,
+        env=_env(copy),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    files = list(results.glob("*.jsonl"))
+    assert files, f"no results written:\n{run.stdout}\n{run.stderr}"
+    records = [
+        record
+        for line in files[0].read_text(encoding="utf-8").splitlines()
+        if (record := json.loads(line)).get("kind") == "record"
+    ]
+    report = copy / "gate.json"
+    gate = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "migmatrix",
+            "gate",
+            str(results),
+            "--matrix",
+            "matrix.yaml",
+            "--python",
+            PY,
+            "--cells",
+            SELECTION,
+            "--json",
+            str(report),
+        ],
+        cwd=copy,
+        env=_env(copy),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return (
+        gate.returncode,
+        json.loads(report.read_text(encoding="utf-8")),
+        records,
+        gate.stdout + gate.stderr + run.stdout[-3000:],
+    )
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    return _copy_repository(tmp_path / "repo")
+
+
+def test_staging_cells_of_a_state_pair_pass_the_gate(repo_copy: Path) -> None:
+    code, report, records, text = run_and_gate(repo_copy)
+    assert code == 0, text
+    assert unexpected(report) == {}
+    cells = {c["id"]: c for c in report["cells"] if not c["no_results"]}
+    assert set(cells) == {staging_cell(p, a) for p in PHASES for a in ("deprecated", "ssot")}
+    # Every test of every staging cell ran against its server and passed.
+    assert {r["outcome"] for r in records} == {"passed"}, records
+    assert len(records) == 2 * 8
+
+
+def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: Path) -> None:
+    app = repo_copy / "src/netra_backend/server/app.py"
+    # The server of the deprecated state exits as soon as a chat message starts a run.
+    _patch(
+        app,
+        "    async def run(self, message: UserMessage, thread_id: str, run_id: str) -> None:\n"
+        "        runtime = self.runtime\n",
+        "    async def run(self, message: UserMessage, thread_id: str, run_id: str) -> None:\n"
+        "        runtime = self.runtime\n"
+        '        if runtime.config.migration.spec == "deprecated":\n'
+        "            import os, sys\n"
+        f'            print("{DYING_WORDS}", file=sys.stderr, flush=True)\n'
+        "            os._exit(3)\n",
+    )
+
+    code, report, records, text = run_and_gate(repo_copy)
+    assert code == 1, text
+    found = unexpected(report)
+    assert set(found.values()) == {"regression"}, found
+    # Exactly the deprecated staging cells: each of them has a test that sends a message.
+    assert {cell for cell, _ in found} == {staging_cell(p, "deprecated") for p in PHASES}, found
+    ssot = [r for r in records if "/ssot/" in r["cell"]]
+    assert ssot, records
+    assert {r["outcome"] for r in ssot} == {"passed"}, ssot
+    # The tests that ran after the death are errors carrying the server's log excerpt.
+    after = [r for r in records if "is down" in str(r.get("message"))]
+    assert after, [r.get("message") for r in records if "/deprecated/" in r["cell"]]
+    for record in after:
+        assert record["outcome"] == "error", record
+        assert "staging[deprecated]" in record["message"], record["message"]
+        assert "migration=deprecated" in record["message"], record["message"]
+    # The record keeps the head of a long message (1000 characters), so the excerpt's
+    # last lines may be cut there; the log it names, kept beside the results, has them.
+    log = repo_copy / "results" / "service-staging_deprecated_.log"
+    assert f"log {log}" in after[0]["message"], after[0]["message"]
+    assert DYING_WORDS in log.read_text(encoding="utf-8")
