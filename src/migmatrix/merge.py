@@ -24,6 +24,7 @@ not a conflict; it is counted in `notes`.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
 from collections.abc import Iterable, Sequence
 
@@ -49,6 +50,7 @@ class Merged:
     digests: dict[str, str]
     pythons: tuple[str, ...]
     incomplete_cells: frozenset[str]
+    run_seconds: float = 0.0
 
 
 def collect_paths(arguments: Iterable[str]) -> list[str]:
@@ -147,6 +149,7 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
     problems.extend(_digest_problems(digests, matrix_digest))
     pythons = tuple(sorted({f.header.python for f in files if f.header.python}, key=_version_key))
     return Merged(
+        run_seconds=run_span(merged_files),
         records=records,
         problems=tuple(problems),
         notes=tuple(notes),
@@ -155,6 +158,36 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
         pythons=pythons,
         incomplete_cells=frozenset(incomplete_cells),
     )
+
+
+def run_span(files: Sequence[ResultsFile]) -> float:
+    """Seconds from the earliest start to the latest finish written in the files.
+
+    The run time the reports show comes from the data, not from the clock of the
+    gate, so a report is the same bytes however often it is rendered; shards of
+    one run that ran side by side count once (a span, not a sum).
+    """
+    starts, ends = [], []
+    for results in files:
+        begun = _instant(results.header.started)
+        ended = _instant(results.footer.finished) if results.footer is not None else None
+        if begun is not None and ended is not None:
+            starts.append(begun)
+            ends.append(ended)
+    return max(0.0, max(ends) - min(starts)) if starts else 0.0
+
+
+def _instant(text: str | None) -> float | None:
+    """POSIX seconds of an ISO-8601 timestamp with an offset (or a trailing Z), else None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp()
 
 
 def _origins(

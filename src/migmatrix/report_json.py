@@ -105,6 +105,7 @@ def _build(result: GateResult) -> dict[str, Any]:
         "schema": REPORT_SCHEMA,
         "status": status(result),
         "exit_code": result.exit_code,
+        "run_seconds": round(result.duration, 3),
         "fail_on": sorted(v.value for v in result.fail_on),
         "axes": {
             "phases": list(result.phases),

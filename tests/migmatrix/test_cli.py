@@ -152,3 +152,35 @@ def test_console_entry_runs_as_a_module(project: Path) -> None:
     )
     assert done.returncode == ExitCode.GATE_FAILED
     assert "gate FAILED (exit 1)" in done.stdout
+
+
+def test_two_gates_over_the_same_results_write_the_same_bytes(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every report is a function of the data: nothing from the gate's own clock
+    # (the run time shown is the span written in the results files).
+    write_run(project, "3.12")
+    write_run(project, "3.13")
+    outputs = []
+    for name in ("a", "b"):
+        args = ["gate", "results", "--json", f"{name}.json", "--junit", f"{name}.xml"]
+        args += ["--markdown", f"{name}.md", "--html", f"{name}.html"]
+        assert main(args) == ExitCode.OK
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    for suffix in ("json", "xml", "md", "html"):
+        assert (project / f"a.{suffix}").read_bytes() == (project / f"b.{suffix}").read_bytes()
+
+
+def test_the_run_time_is_the_span_written_in_the_results_files(project: Path) -> None:
+    matrix = load_matrix(project / "matrix.yaml", import_adapters=False)
+    for python, started, finished in (
+        ("3.12", "2024-01-01T00:00:00+00:00", "2024-01-01T00:01:00+00:00"),
+        ("3.13", "2024-01-01T00:00:30+00:00", "2024-01-01T00:02:30.500+00:00"),
+    ):
+        header = ResultsHeader("r", python, "linux", matrix.digest, None, None, started)
+        records = full_run(matrix, python)
+        write_results(project / "results" / f"py{python}.jsonl", header, records, finished=finished)
+    assert main(["gate", "results", "--json", "r.json"]) == ExitCode.OK
+    report = json.loads((project / "r.json").read_text(encoding="utf-8"))
+    assert report["run_seconds"] == 150.5
