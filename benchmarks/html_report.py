@@ -31,8 +31,13 @@ ENVS = ("unit", "integration")
 PYTHONS = ("3.12",)
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
 ]
 
 MESSAGES = [
@@ -47,7 +52,10 @@ MESSAGES = [
 def _cells() -> list[Cell]:
     return [
         Cell(p, a, e, py, adapter_base=a.split("[")[0])
-        for p in PHASES for a in ADAPTERS for e in ENVS for py in PYTHONS
+        for p in PHASES
+        for a in ADAPTERS
+        for e in ENVS
+        for py in PYTHONS
     ]
 
 
@@ -74,18 +82,31 @@ def synthetic_result(tests_per_cell: int, seed: int = 7) -> GateResult:
             elif roll < 0.004:
                 msg = MESSAGES[4].format(n=rng.randrange(10**6), m=rng.randrange(10**6))
                 rec = Record(cid, test, Outcome.FAILED, dur, "RuntimeError", msg)
-                judged.append(Judged(cell, test, passing, rec, Verdict.REGRESSION,
-                                     "expected pass, got failed"))
+                judged.append(
+                    Judged(
+                        cell, test, passing, rec, Verdict.REGRESSION, "expected pass, got failed"
+                    )
+                )
             elif roll < 0.006:
-                judged.append(Judged(cell, test, passing, None, Verdict.MISSING,
-                                     "planned but no result recorded"))
+                judged.append(
+                    Judged(
+                        cell, test, passing, None, Verdict.MISSING, "planned but no result recorded"
+                    )
+                )
             elif roll < 0.02:
                 rec = Record(cid, test, Outcome.FAILED, dur, "TimeoutError", MESSAGES[3])
                 judged.append(Judged(cell, test, flaky, rec, Verdict.FLAKY))
             elif roll < 0.05:
                 rec = Record(cid, test, Outcome.SKIPPED, 0.0, None, "needs staging service")
-                judged.append(Judged(cell, test, Expectation(frozenset({Expected.SKIP})), rec,
-                                     Verdict.AS_EXPECTED))
+                judged.append(
+                    Judged(
+                        cell,
+                        test,
+                        Expectation(frozenset({Expected.SKIP})),
+                        rec,
+                        Verdict.AS_EXPECTED,
+                    )
+                )
             else:
                 rec = Record(cid, test, Outcome.PASSED, dur)
                 judged.append(Judged(cell, test, passing, rec, Verdict.AS_EXPECTED))
@@ -126,11 +147,13 @@ def _dom_content_loaded(path: Path, runs: int, filter_ms: list[float]) -> list[f
             )
             times.append(ms / 1000)
             # One synchronous re-render over all results: the "only unexpected" filter.
-            filter_ms.append(page.evaluate(
-                "() => { const t = performance.now();"
-                " document.getElementById('f-unexpected').click();"
-                " return performance.now() - t; }"
-            ))
+            filter_ms.append(
+                page.evaluate(
+                    "() => { const t = performance.now();"
+                    " document.getElementById('f-unexpected').click();"
+                    " return performance.now() - t; }"
+                )
+            )
             page.close()
         browser.close()
     return times
@@ -153,8 +176,10 @@ def main() -> None:
     print(f"results:          {len(result.judged):,} in {ncells} cells")
     print(f"build input:      {t1 - t0:.2f} s")
     print(f"render_html:      {t2 - t1:.2f} s")
-    print(f"file size:        {len(data) / 1e6:.2f} MB ({len(data) / len(result.judged):.1f} bytes "
-          "per result; target < 10 MB)")
+    print(
+        f"file size:        {len(data) / 1e6:.2f} MB ({len(data) / len(result.judged):.1f} bytes "
+        "per result; target < 10 MB)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report.html"
         path.write_bytes(data)
@@ -166,8 +191,10 @@ def main() -> None:
         print(f"DOMContentLoaded: not measured ({times})")
     else:
         runs = ", ".join(f"{t:.3f}" for t in times)
-        print(f"DOMContentLoaded: median {statistics.median(times):.3f} s of {len(times)} "
-              f"({runs}; target < 2 s)")
+        print(
+            f"DOMContentLoaded: median {statistics.median(times):.3f} s of {len(times)} "
+            f"({runs}; target < 2 s)"
+        )
         print(f"'only unexpected' re-render: median {statistics.median(filter_ms):.0f} ms")
 
 

@@ -6,4 +6,3 @@ versions, and gates on the expected pass/fail pattern of every cell rather than 
 """
 
 __version__ = "0.1.0"
-

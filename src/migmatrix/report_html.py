@@ -72,7 +72,7 @@ def render_html(
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
     parts = [
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n',
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         '<link rel="icon" href="data:,">\n',
@@ -174,8 +174,13 @@ def build_data(result: GateResult) -> dict[str, Any]:
     pos = {name: {v: i for i, v in enumerate(values)} for name, values in axes.items()}
 
     def cell_key(c: Cell) -> tuple[int, int, int, int, str]:
-        return (pos["phase"][c.phase], pos["adapter"][c.adapter], pos["env"][c.env],
-                pos["python"][c.python], c.id)
+        return (
+            pos["phase"][c.phase],
+            pos["adapter"][c.adapter],
+            pos["env"][c.env],
+            pos["python"][c.python],
+            c.id,
+        )
 
     cells.sort(key=cell_key)
     tests = sorted({j.test for j in result.judged})
@@ -195,16 +200,18 @@ def build_data(result: GateResult) -> dict[str, Any]:
         rows = sorted(by_cell[cell.id], key=lambda j: j.test)
         counts = [0] * len(verdicts)
         prev = 0
-        cell_rows.append({
-            "id": cell.id,
-            "p": pos["phase"][cell.phase],
-            "a": pos["adapter"][cell.adapter],
-            "e": pos["env"][cell.env],
-            "y": pos["python"][cell.python],
-            "s": len(col_k),
-            "n": len(rows),
-            "vc": counts,
-        })
+        cell_rows.append(
+            {
+                "id": cell.id,
+                "p": pos["phase"][cell.phase],
+                "a": pos["adapter"][cell.adapter],
+                "e": pos["env"][cell.env],
+                "y": pos["python"][cell.python],
+                "s": len(col_k),
+                "n": len(rows),
+                "vc": counts,
+            }
+        )
         for j in rows:
             rec = j.record
             exc = rec.exc_type if rec is not None else None
@@ -229,8 +236,11 @@ def build_data(result: GateResult) -> dict[str, Any]:
         "page_size": PAGE_SIZE,
         "axes": axes,
         "verdicts": [
-            {"name": v.value, "cls": _verdict_class(v, result.fail_on),
-             "unexpected": not v.expected}
+            {
+                "name": v.value,
+                "cls": _verdict_class(v, result.fail_on),
+                "unexpected": not v.expected,
+            }
             for v in verdicts
         ],
         "outcomes": [o.value for o in Outcome],
@@ -280,8 +290,10 @@ def _checked_href(href: str | None) -> str | None:
     # javascript:, data: and friends would run or embed content; a drive letter (C:) is a path
     # the browser cannot follow. Only relative paths and web URLs make a link.
     if scheme not in ("", "http", "https"):
-        msg = (f"coverage_html {href!r} has scheme {scheme!r}; give a path relative to the "
-               "report (write_html converts absolute paths) or an http(s) URL")
+        msg = (
+            f"coverage_html {href!r} has scheme {scheme!r}; give a path relative to the "
+            "report (write_html converts absolute paths) or an http(s) URL"
+        )
         raise ValueError(msg)
     return href
 
@@ -315,7 +327,7 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
         f"<h1>{_esc(title)}</h1>\n",
         f'<p class="banner {cls}" id="gate-verdict"><span class="mark">{_MARK[cls]}</span> '
         f'{word} <span class="code">(exit code {result.exit_code})</span></p>\n',
-        "</header>\n<section id=\"summary\">\n<dl class=\"facts\">\n",
+        '</header>\n<section id="summary">\n<dl class="facts">\n',
         f"<dt>Results</dt><dd>{len(result.judged):,} in {ncells:,} cells; "
         f"{unexpected:,} unexpected</dd>\n",
         f"<dt>Python</dt><dd>{_esc(', '.join(result.pythons) or '-')}</dd>\n",
@@ -330,13 +342,17 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
     out.append(f"<dt>Gate fails on</dt><dd>{_esc(fail_on)}</dd>\n")
     out.append(f"<dt>Results files</dt><dd>{len(result.sources):,}</dd>\n</dl>\n")
 
-    out.append('<h2>Verdicts</h2>\n<table class="counts" id="verdict-counts">\n'
-               "<thead><tr><th>verdict</th><th>count</th></tr></thead>\n<tbody>\n")
+    out.append(
+        '<h2>Verdicts</h2>\n<table class="counts" id="verdict-counts">\n'
+        "<thead><tr><th>verdict</th><th>count</th></tr></thead>\n<tbody>\n"
+    )
     for v in Verdict:
         if counts[v]:
             vcls = _verdict_class(v, result.fail_on)
-            out.append(f'<tr class="{vcls}"><td><span class="mark">{_MARK[vcls]}</span> '
-                       f'{v.value}</td><td class="n">{counts[v]:,}</td></tr>\n')
+            out.append(
+                f'<tr class="{vcls}"><td><span class="mark">{_MARK[vcls]}</span> '
+                f'{v.value}</td><td class="n">{counts[v]:,}</td></tr>\n'
+            )
     if not result.judged:
         out.append('<tr><td colspan="2" class="empty">no results</td></tr>\n')
     out.append("</tbody>\n</table>\n")
@@ -352,8 +368,10 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
         out.append('<h2>Coverage rules</h2>\n<ul class="coverage-rules">\n')
         for cv in result.coverage:
             ccls = "ok" if cv.passed else "bad"
-            out.append(f'<li class="{ccls}"><span class="mark">{_MARK[ccls]}</span> '
-                       f"{_esc(cv.rule.name)}: {_esc(cv.detail)}</li>\n")
+            out.append(
+                f'<li class="{ccls}"><span class="mark">{_MARK[ccls]}</span> '
+                f"{_esc(cv.rule.name)}: {_esc(cv.detail)}</li>\n"
+            )
         out.append("</ul>\n")
     if result.stale_rules:
         out.append('<h2>Stale expectation rules</h2>\n<ul class="stale-rules">\n')
@@ -388,6 +406,6 @@ def _app_html() -> str:
         f'<p class="legend">{legend} <span>\u2014 not in the matrix</span></p>\n'
         '<div class="controls" id="controls"></div>\n'
         '<div id="grid"></div>\n<h2>Results</h2>\n<div id="list"></div>\n'
-        "<noscript><p class=\"empty\">The grid and the result list need JavaScript; "
+        '<noscript><p class="empty">The grid and the result list need JavaScript; '
         "the summary above is complete without it.</p></noscript>\n</section>\n"
     )

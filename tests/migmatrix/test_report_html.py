@@ -57,9 +57,16 @@ def make_result(judged: list[Judged], **kw: object) -> GateResult:
     return GateResult(**fields)  # type: ignore[arg-type]
 
 
-def judged(cell: Cell, test: str, verdict: Verdict, outcome: Outcome | None = Outcome.PASSED,
-           message: str | None = None, detail: str = "", exp: Expectation = PASS,
-           duration: float = 0.01) -> Judged:
+def judged(
+    cell: Cell,
+    test: str,
+    verdict: Verdict,
+    outcome: Outcome | None = Outcome.PASSED,
+    message: str | None = None,
+    detail: str = "",
+    exp: Expectation = PASS,
+    duration: float = 0.01,
+) -> Judged:
     rec = None
     if outcome is not None:
         exc = "AssertionError" if outcome is Outcome.FAILED else None
@@ -74,8 +81,16 @@ def small_result() -> GateResult:
             cell = Cell("reproduction", adapter, "unit", py)
             for i in range(3):
                 if adapter == "deprecated" and i == 0:
-                    rows.append(judged(cell, f"test_r.py::test_{i}", Verdict.REPRODUCED,
-                                       Outcome.FAILED, "assert 1 == 2", exp=FAIL))
+                    rows.append(
+                        judged(
+                            cell,
+                            f"test_r.py::test_{i}",
+                            Verdict.REPRODUCED,
+                            Outcome.FAILED,
+                            "assert 1 == 2",
+                            exp=FAIL,
+                        )
+                    )
                 else:
                     rows.append(judged(cell, f"test_r.py::test_{i}", Verdict.AS_EXPECTED))
     return make_result(rows, pythons=("3.12", "3.10"))
@@ -97,15 +112,17 @@ def decode(page: str) -> list[tuple[str, str, str, str | None, str | None, str |
         for i in range(cell["s"], cell["s"] + cell["n"]):
             t += res["t"][i]
             _exp, outcome, verdict, _exc, _note = kinds[res["k"][i]]
-            rows.append((
-                cell["id"],
-                tests[t],
-                data["verdicts"][verdict]["name"],
-                None if outcome < 0 else data["outcomes"][outcome],
-                strings[res["m"][i] - 1] if res["m"][i] else None,
-                strings[res["x"][i] - 1] if res["x"][i] else None,
-                res["d"][i],
-            ))
+            rows.append(
+                (
+                    cell["id"],
+                    tests[t],
+                    data["verdicts"][verdict]["name"],
+                    None if outcome < 0 else data["outcomes"][outcome],
+                    strings[res["m"][i] - 1] if res["m"][i] else None,
+                    strings[res["x"][i] - 1] if res["x"][i] else None,
+                    res["d"][i],
+                )
+            )
     return rows
 
 
@@ -117,8 +134,9 @@ def test_the_same_input_gives_the_same_bytes() -> None:
 
 def test_output_does_not_depend_on_the_order_of_judged() -> None:
     result = small_result()
-    shuffled = make_result(list(reversed(result.judged)), pythons=result.pythons,
-                           adapters=result.adapters)
+    shuffled = make_result(
+        list(reversed(result.judged)), pythons=result.pythons, adapters=result.adapters
+    )
     assert render_html(result) == render_html(shuffled)
 
 
@@ -126,19 +144,34 @@ def test_the_blob_holds_every_result_with_its_verdict_outcome_message_and_durati
     cell = Cell("golden_path", "partial[engine]", "integration", "3.12")
     rows = [
         judged(cell, "test_a.py::test_ok", Verdict.AS_EXPECTED, duration=0.0123),
-        judged(cell, "test_a.py::test_bad", Verdict.REGRESSION, Outcome.FAILED,
-               "boom\nline 2", "expected pass, got failed"),
+        judged(
+            cell,
+            "test_a.py::test_bad",
+            Verdict.REGRESSION,
+            Outcome.FAILED,
+            "boom\nline 2",
+            "expected pass, got failed",
+        ),
         judged(cell, "test_b.py::test_gone", Verdict.MISSING, None, None, "no result"),
     ]
     page = render_html(make_result(rows))
     got = decode(page)
     cid = cell.id
-    assert sorted(got) == sorted([
-        (cid, "test_a.py::test_ok", "as-expected", "passed", None, None, 12),
-        (cid, "test_a.py::test_bad", "regression", "failed", "boom\nline 2",
-         "expected pass, got failed", 10),
-        (cid, "test_b.py::test_gone", "missing", None, None, "no result", 0),
-    ])
+    assert sorted(got) == sorted(
+        [
+            (cid, "test_a.py::test_ok", "as-expected", "passed", None, None, 12),
+            (
+                cid,
+                "test_a.py::test_bad",
+                "regression",
+                "failed",
+                "boom\nline 2",
+                "expected pass, got failed",
+                10,
+            ),
+            (cid, "test_b.py::test_gone", "missing", None, None, "no result", 0),
+        ]
+    )
     data = json.loads(blob_of(page))
     (only,) = data["cells"]
     assert only["vc"][list(Verdict).index(Verdict.REGRESSION)] == 1
@@ -146,8 +179,10 @@ def test_the_blob_holds_every_result_with_its_verdict_outcome_message_and_durati
 
 
 def test_cells_follow_the_given_axis_order_not_alphabetical() -> None:
-    rows = [judged(Cell("p", a, "unit", "3.12"), "t.py::t", Verdict.AS_EXPECTED)
-            for a in ("ssot", "deprecated", "partial[engine]")]
+    rows = [
+        judged(Cell("p", a, "unit", "3.12"), "t.py::t", Verdict.AS_EXPECTED)
+        for a in ("ssot", "deprecated", "partial[engine]")
+    ]
     order = ("deprecated", "partial[engine]", "ssot")
     data = build_data(make_result(rows, adapters=order))
     assert [c["id"].split("/")[1] for c in data["cells"]] == list(order)
@@ -157,8 +192,16 @@ def test_cells_follow_the_given_axis_order_not_alphabetical() -> None:
 def test_markup_in_names_and_messages_cannot_leave_the_data_element() -> None:
     evil = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
     cell = Cell("p", "a", "e", "3.12")
-    rows = [judged(cell, f"test_x.py::test_[{evil}]", Verdict.REGRESSION, Outcome.FAILED,
-                   f"{evil} & \u2028 \u2029 \udcff", evil)]
+    rows = [
+        judged(
+            cell,
+            f"test_x.py::test_[{evil}]",
+            Verdict.REGRESSION,
+            Outcome.FAILED,
+            f"{evil} & \u2028 \u2029 \udcff",
+            evil,
+        )
+    ]
     page = render_html(make_result(rows), title=evil)
     blob = blob_of(page)
     assert not re.search(r"[<>&\u2028\u2029]", blob)
@@ -191,13 +234,24 @@ def test_the_page_loads_nothing_from_the_network_and_allows_only_its_own_script(
 
 def test_summary_shows_verdict_counts_pythons_run_time_coverage_and_problems() -> None:
     rule = CoverageRule("legacy engine unreachable from ssot", ("engine.py",), max_lines=0)
-    stale = ExpectRule(4, CellFilter(phase="rollback"), "t.py::gone", (), (),
-                       frozenset({Expected.FAIL}), location=Location("matrix.yaml", 40, 5))
+    stale = ExpectRule(
+        4,
+        CellFilter(phase="rollback"),
+        "t.py::gone",
+        (),
+        (),
+        frozenset({Expected.FAIL}),
+        location=Location("matrix.yaml", 40, 5),
+    )
     result = make_result(
-        list(small_result().judged), exit_code=3, pythons=("3.12", "3.10"),
-        problems=("results/b.jsonl: no footer <incomplete>",), coverage_total=81.04,
+        list(small_result().judged),
+        exit_code=3,
+        pythons=("3.12", "3.10"),
+        problems=("results/b.jsonl: no footer <incomplete>",),
+        coverage_total=81.04,
         coverage=(CoverageVerdict(rule, False, "3 lines of engine.py ran in ssot cells"),),
-        stale_rules=(stale,), duration=125.0,
+        stale_rules=(stale,),
+        duration=125.0,
     )
     page = render_html(result, coverage_html="../htmlcov/index.html")
     assert "INCOMPLETE" in page
@@ -212,7 +266,8 @@ def test_summary_shows_verdict_counts_pythons_run_time_coverage_and_problems() -
     counts = re.search(r'<table class="counts" id="verdict-counts">(.*?)</table>', page, re.S)
     assert counts is not None
     assert re.findall(r"</span> ([a-z-]+)</td><td class=\"n\">(\d+)", counts.group(1)) == [
-        ("as-expected", "10"), ("reproduced", "2"),
+        ("as-expected", "10"),
+        ("reproduced", "2"),
     ]
 
 
@@ -260,11 +315,25 @@ def test_thirty_thousand_results_cost_a_few_bytes_each() -> None:
         cell = Cell(f"phase{c % 3}", f"adapter{c // 3}", "unit", "3.12")
         for i in range(1000):
             if i % 50 == 0:
-                rows.append(judged(cell, f"test_m{i // 100}.py::test_{i}", Verdict.REGRESSION,
-                                   Outcome.FAILED, f"assert {i % 7} == 0", "expected pass"))
+                rows.append(
+                    judged(
+                        cell,
+                        f"test_m{i // 100}.py::test_{i}",
+                        Verdict.REGRESSION,
+                        Outcome.FAILED,
+                        f"assert {i % 7} == 0",
+                        "expected pass",
+                    )
+                )
             else:
-                rows.append(judged(cell, f"test_m{i // 100}.py::test_{i}", Verdict.AS_EXPECTED,
-                                   duration=(i % 97) / 1000))
+                rows.append(
+                    judged(
+                        cell,
+                        f"test_m{i // 100}.py::test_{i}",
+                        Verdict.AS_EXPECTED,
+                        duration=(i % 97) / 1000,
+                    )
+                )
     result = make_result(rows)
     start = time.perf_counter()
     page = render_html(result)
@@ -276,8 +345,15 @@ def test_thirty_thousand_results_cost_a_few_bytes_each() -> None:
 
 
 def test_a_gate_without_results_still_renders_its_problems() -> None:
-    result = make_result([], exit_code=3, problems=("no results files in results/",),
-                         phases=("p",), adapters=("a",), envs=("e",), pythons=("3.12",))
+    result = make_result(
+        [],
+        exit_code=3,
+        problems=("no results files in results/",),
+        phases=("p",),
+        adapters=("a",),
+        envs=("e",),
+        pythons=("3.12",),
+    )
     page = render_html(result)
     assert decode(page) == []
     assert "no results files in results/" in page

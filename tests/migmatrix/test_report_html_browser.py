@@ -26,8 +26,13 @@ from migmatrix.outcomes import Expected, Outcome, Verdict
 from migmatrix.report_html import write_html
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
 ]
 PHASES = ("reproduction", "golden_path", "rollback")
 ADAPTERS = ("deprecated", "partial[engine]", "ssot")
@@ -35,7 +40,7 @@ ENVS = ("unit", "integration")
 PYTHONS = ("3.12", "3.10")
 PASS = Expectation(frozenset({Expected.PASS}))
 FAIL = Expectation(frozenset({Expected.FAIL}), bug="NETRA-7", reason="shared engine", rule=0)
-EVIL_NAME = 'test_x.py::test_[<script>window.__pwned=1</script>]'
+EVIL_NAME = "test_x.py::test_[<script>window.__pwned=1</script>]"
 EVIL_MESSAGE = '<img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>'
 
 
@@ -63,11 +68,19 @@ def _result(extra: tuple[Judged, ...] = ()) -> GateResult:
                             rows.append(Judged(cell, t, PASS, rec, Verdict.AS_EXPECTED))
     rows.extend(extra)
     return GateResult(
-        judged=tuple(rows), exit_code=1,
+        judged=tuple(rows),
+        exit_code=1,
         fail_on=frozenset({Verdict.REGRESSION, Verdict.MISSING, Verdict.UNEXPECTED_PASS}),
-        problems=("results/py3.10.jsonl: no footer",), stale_rules=(), coverage=(),
-        coverage_total=91.5, phases=PHASES, adapters=ADAPTERS, envs=ENVS, pythons=PYTHONS,
-        duration=42.0, sources=("results/py3.12.jsonl", "results/py3.10.jsonl"),
+        problems=("results/py3.10.jsonl: no footer",),
+        stale_rules=(),
+        coverage=(),
+        coverage_total=91.5,
+        phases=PHASES,
+        adapters=ADAPTERS,
+        envs=ENVS,
+        pythons=PYTHONS,
+        duration=42.0,
+        sources=("results/py3.12.jsonl", "results/py3.10.jsonl"),
     )
 
 
@@ -80,8 +93,9 @@ def _judge(cell: Cell, test: str) -> Judged:
         return Judged(cell, test, PASS, rec, Verdict.REGRESSION, "expected pass, got failed")
     if cell.id == "rollback/partial[engine]/unit/py3.10" and test.endswith("test_c"):
         return Judged(cell, test, PASS, None, Verdict.MISSING, "planned but no result recorded")
-    return Judged(cell, test, PASS, Record(cell.id, test, Outcome.PASSED, 0.01),
-                  Verdict.AS_EXPECTED)
+    return Judged(
+        cell, test, PASS, Record(cell.id, test, Outcome.PASSED, 0.01), Verdict.AS_EXPECTED
+    )
 
 
 @dataclasses.dataclass
@@ -116,8 +130,10 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("Python playwright is not installed: run `.venv/bin/pip install playwright` "
-                    "(no `playwright install`: the tests use Debian's chromium)")
+        pytest.skip(
+            "Python playwright is not installed: run `.venv/bin/pip install playwright` "
+            "(no `playwright install`: the tests use Debian's chromium)"
+        )
     exe = shutil.which("chromium")
     if exe is None:
         pytest.skip("Debian's chromium is not on PATH: run `apt-get install -y chromium`")
@@ -162,18 +178,48 @@ def test_clicking_a_cell_lists_its_tests(open_report: Any, tmp_path: Path) -> No
     assert cell.locator("button").get_attribute("aria-pressed") == "true"
     rows = r.rows()
     assert [row[:5] for row in rows] == [
-        ["reproduction/deprecated/unit/py3.12", "test_m.py::test_a", "fail", "failed",
-         "\u2713 reproduced"],
-        ["reproduction/deprecated/unit/py3.12", "test_m.py::test_b", "pass", "passed",
-         "\u2713 as-expected"],
-        ["reproduction/deprecated/unit/py3.12", "test_m.py::test_c", "pass", "passed",
-         "\u2713 as-expected"],
-        ["reproduction/deprecated/unit/py3.10", "test_m.py::test_a", "fail", "failed",
-         "\u2713 reproduced"],
-        ["reproduction/deprecated/unit/py3.10", "test_m.py::test_b", "pass", "passed",
-         "\u2713 as-expected"],
-        ["reproduction/deprecated/unit/py3.10", "test_m.py::test_c", "pass", "passed",
-         "\u2713 as-expected"],
+        [
+            "reproduction/deprecated/unit/py3.12",
+            "test_m.py::test_a",
+            "fail",
+            "failed",
+            "\u2713 reproduced",
+        ],
+        [
+            "reproduction/deprecated/unit/py3.12",
+            "test_m.py::test_b",
+            "pass",
+            "passed",
+            "\u2713 as-expected",
+        ],
+        [
+            "reproduction/deprecated/unit/py3.12",
+            "test_m.py::test_c",
+            "pass",
+            "passed",
+            "\u2713 as-expected",
+        ],
+        [
+            "reproduction/deprecated/unit/py3.10",
+            "test_m.py::test_a",
+            "fail",
+            "failed",
+            "\u2713 reproduced",
+        ],
+        [
+            "reproduction/deprecated/unit/py3.10",
+            "test_m.py::test_b",
+            "pass",
+            "passed",
+            "\u2713 as-expected",
+        ],
+        [
+            "reproduction/deprecated/unit/py3.10",
+            "test_m.py::test_c",
+            "pass",
+            "passed",
+            "\u2713 as-expected",
+        ],
     ]
     assert rows[0][5] == "0.250 s"
     assert "assert 'u1' == 'u2'" in rows[0][6]
@@ -197,8 +243,9 @@ def test_the_grid_marks_cells_with_text_as_well_as_colour(open_report: Any) -> N
     assert "bad" in (regressed.locator("button").get_attribute("class") or "")
     assert "regression: 1" in (regressed.locator("button").get_attribute("title") or "")
     assert r.cell("rollback", "deprecated", "integration").inner_text() == "\u2014"
-    headers = r.page.eval_on_selector_all("#grid thead tr:first-child th",
-                                          "ths => ths.map(t => t.textContent)")
+    headers = r.page.eval_on_selector_all(
+        "#grid thead tr:first-child th", "ths => ths.map(t => t.textContent)"
+    )
     assert headers[1:] == list(ADAPTERS)
     r.assert_clean()
 
@@ -263,7 +310,8 @@ def test_a_long_list_is_paged(open_report: Any) -> None:
 
 
 def test_markup_in_test_names_and_messages_is_shown_as_text_and_never_runs(
-    open_report: Any, tmp_path: Path,
+    open_report: Any,
+    tmp_path: Path,
 ) -> None:
     cell = Cell("reproduction", "ssot", "unit", "3.12")
     rec = Record(cell.id, EVIL_NAME, Outcome.FAILED, 0.1, "AssertionError", EVIL_MESSAGE)

@@ -80,8 +80,13 @@ def test_fast_and_slow_records_are_equal_and_hash_alike(tmp_path: Path) -> None:
     # A record line missing optional keys takes the checking path; both must give equal Records.
     path = write(tmp_path)
     lines = path.read_text(encoding="utf-8").splitlines()
-    short = {"kind": "record", "cell": RECORDS[0].cell, "test": RECORDS[0].test,
-             "outcome": "passed", "duration": 0.5}
+    short = {
+        "kind": "record",
+        "cell": RECORDS[0].cell,
+        "test": RECORDS[0].test,
+        "outcome": "passed",
+        "duration": 0.5,
+    }
     lines[1] = json.dumps(short)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     read = read_results(path)
