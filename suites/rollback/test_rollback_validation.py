@@ -323,8 +323,7 @@ async def _rollback_path_over_the_wire(env: Any, cell: Any, target: Any) -> None
         restart = asyncio.ensure_future(server.restart(target_name, []))
         second = await chat.turn(alice, text, ref)
         await restart
-        for user in reconnect_later:
-            await chat.reconnect(user)
+        await server.reconnect(reconnect_later)
         assert second.success, (
             f"ROLLBACK FAILURE ({path}): the run in flight failed: {second.error}\n"
             f"{server.log_excerpt()}"

@@ -77,8 +77,20 @@ class OwnServer:
         except Exception as exc:
             msg = f"ROLLBACK FAILURE: the server did not restart in {state}: {exc}"
             raise AssertionError(msg) from exc
+        await self.reconnect(users)
+
+    async def reconnect(self, users: Sequence[ChatUser]) -> None:
+        """New sockets for `users`, with the tokens they had before the restart."""
         for user in users:
-            await self.chat.reconnect(user)
+            try:
+                await self.chat.reconnect(user)
+            except Exception as exc:
+                msg = (
+                    f"ROLLBACK FAILURE: {user.name} cannot reconnect with the token issued "
+                    f"before the restart ({type(exc).__name__}: {exc}): the account or the "
+                    f"signing key did not survive it\n{self.log_excerpt()}"
+                )
+                raise AssertionError(msg) from exc
 
     async def migration(self) -> str:
         """The state the server says it runs (`/health`)."""

@@ -11,9 +11,13 @@ WebSocket):
   the deprecated state, the gate fails with regressions in exactly the deprecated
   staging cells that send messages, none in ssot's, and the tests that ran after
   the death are errors carrying the server's log excerpt and naming its log, which
-  holds the line the server wrote as it died.
+  holds the line the server wrote as it died;
+- with the copy's server opening a fresh database whenever it starts in the
+  deprecated state, the staging rollback (its own server, restarted in the target
+  state) fails in exactly the rollback staging cell's two tests, naming the path to
+  deprecated, while the path to the previous state (same database) loses nothing.
 
-Each run starts two servers and takes ~5-10 s on two busy cores: `slow`.
+Each run starts a few servers and takes ~5-10 s on two busy cores: `slow`.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ def staging_cell(phase: str, adapter: str) -> str:
     return f"{phase}/{adapter}/staging/py{PY}"
 
 
-def run_and_gate(copy: Path) -> tuple[int, dict[str, Any], list[dict[str, Any]], str]:
+def run_and_gate(
+    copy: Path, selection: str = SELECTION
+) -> tuple[int, dict[str, Any], list[dict[str, Any]], str]:
     """Run the selected staging cells on the copy; the gate's code and JSON, and the records."""
     results = copy / "results"
     run = subprocess.run(
@@ -50,7 +56,7 @@ def run_and_gate(copy: Path) -> tuple[int, dict[str, Any], list[dict[str, Any]],
             "--matrix",
             "matrix.yaml",
             "--cells",
-            SELECTION,
+            selection,
             "-n",
             "2",
             "--results-dir",
@@ -85,7 +91,7 @@ def run_and_gate(copy: Path) -> tuple[int, dict[str, Any], list[dict[str, Any]],
             "--python",
             PY,
             "--cells",
-            SELECTION,
+            selection,
             "--json",
             str(report),
         ],
@@ -155,3 +161,30 @@ def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: 
     log = repo_copy / "results" / "service-staging_deprecated_.log"
     assert f"log {log}" in after[0]["message"], after[0]["message"]
     assert DYING_WORDS in log.read_text(encoding="utf-8")
+
+
+def test_a_rollback_restart_that_loses_the_database_fails_the_staging_rollback(
+    repo_copy: Path,
+) -> None:
+    cli = repo_copy / "src/netra_backend/server/cli.py"
+    # A server started in the deprecated state opens a fresh database next to the real
+    # one: a rollback to deprecated then loses every conversation (and every account).
+    _patch(
+        cli,
+        "        db_path=args.db,\n",
+        "        db_path=args.db\n"
+        '        + (".fresh" if load_migration(environ).spec == "deprecated" else ""),\n',
+    )
+    code, report, records, text = run_and_gate(repo_copy, "rollback and staging")
+    assert code == 1, text
+    rollback = staging_cell("rollback", "partial[engine+factory+emitter+state]")
+    # Both tests roll back (or walk down) to deprecated; only that step loses data.
+    assert unexpected(report) == {
+        (rollback, "test_rollback_validation.py::test_rollback_paths"): "regression",
+        (rollback, "test_rollback_validation.py::test_partial_migration_state"): "regression",
+    }, text
+    messages = {r["test"]: str(r["message"]) for r in records}
+    paths = messages["test_rollback_validation.py::test_rollback_paths"]
+    assert "[partial[engine+factory+emitter+state] -> deprecated] ROLLBACK FAILURE" in paths
+    # The path to the previous state restarted over the same database and lost nothing.
+    assert "-> partial[engine+factory+emitter]]" not in paths
