@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from suites.support.chat import require_service_url
-from suites.support.monitor import integrity_problems, sequence_problems
+from suites.support.chat import RemoteChat, require_service_url
+from suites.support.monitor import REQUIRED_EVENTS, integrity_problems, sequence_problems
 from suites.support.staging import StagingClient, http_client, server_lock, staging_accounts
 
 
@@ -101,3 +101,41 @@ async def test_e2e_staging_websocket_events(staging_url: str) -> None:
         assert foreign.status_code == 404, (
             f"E2E STAGING FAILURE: another user read the thread: HTTP {foreign.status_code}"
         )
+
+
+async def test_e2e_staging_concurrent_users_get_their_own_events(staging_url: str) -> None:
+    """Five users' runs at once on one server: each client gets exactly its own run's events.
+
+    The seed's contamination finding, observed as a user sees it: until the emitter
+    component is migrated, the server routes every event through a process-wide
+    "current run", so interleaved runs send their events to each other's users
+    (matrix.yaml expects this test to fail there). All five messages are on the wire
+    before any answer is awaited, so the runs do interleave.
+    """
+    chat = RemoteChat(staging_url)
+    try:
+        users = [await chat.login(f"concurrent_{i}") for i in range(5)]
+        texts = [f"Analyze the system status for tenant {i}" for i in range(5)]
+        refs = [
+            await chat.submit(user, text, agent_name="supervisor_agent")
+            for user, text in zip(users, texts, strict=True)
+        ]
+        sent = zip(users, texts, refs, strict=True)
+        turns = [await chat.turn(user, text, ref) for user, text, ref in sent]
+    finally:
+        await chat.aclose_in_loop()
+    for turn in turns:
+        assert turn.success, f"E2E STAGING FAILURE: {turn.user.name}: {turn.error}"
+        assert f"tenant {turn.text[-1]}" in turn.response, (
+            f"E2E STAGING ISOLATION VIOLATION: {turn.user.name} got another tenant's answer: "
+            f"{turn.response}"
+        )
+    wrong = {
+        turn.user.name: turn.types()
+        for turn in turns
+        if sequence_problems(turn.types(), REQUIRED_EVENTS)
+    }
+    assert not wrong, (
+        f"E2E STAGING ISOLATION VIOLATION: WebSocket events sent to wrong user: "
+        f"{len(wrong)} of {len(turns)} users got another run's events or lost their own: {wrong}"
+    )
