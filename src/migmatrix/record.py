@@ -36,14 +36,23 @@ MESSAGE_LIMIT = 1000
 CRASH_WHEN = "???"  # the `when` of the report xdist builds for a crashed worker's item
 
 
+_CUT = "\n... (cut) ...\n"
+
+
 def excerpt(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
-    """A bounded message: the start of the text, marked when cut."""
+    """A bounded message: its start and its end, marked where the middle was cut.
+
+    Both ends matter: an assertion says what failed first, a traceback or a dead
+    server's log says why last.
+    """
     if text is None:
         return None
     text = text.strip()
     if len(text) <= limit:
         return text
-    return text[: limit - 15].rstrip() + " ... (cut)"
+    room = limit - len(_CUT)
+    head = room * 3 // 5
+    return text[:head].rstrip() + _CUT + text[len(text) - (room - head) :].lstrip()
 
 
 def exception_name(kind: type[BaseException]) -> str:
