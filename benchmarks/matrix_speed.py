@@ -55,7 +55,7 @@ def env_with(**extra: str) -> dict[str, str]:
 def cell_sessions(nox: str, python: str) -> list[str]:
     """The per-cell nox sessions of one Python, as `nox -l` names them."""
     listed = subprocess.run(
-        [nox, "-l", "--json"], cwd=ROOT, capture_output=True, text=True, check=True
+        [nox, "-l", "--json", "-k", "cell"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     import json
 
