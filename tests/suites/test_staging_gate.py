@@ -23,18 +23,16 @@ Each run starts a few servers and takes ~5-10 s on two busy cores: `slow`.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_suites_gate import _copy_repository, _env, _patch, unexpected, verdicts
+from repo_copy import PY, copy_repository, patch
+from repo_copy import run_and_gate as repo_copy_run
+from test_suites_gate import unexpected, verdicts
 
 pytestmark = pytest.mark.slow
 
-PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 SELECTION = "staging and (deprecated or ssot)"
 PHASES = ("golden_path", "business", "staging")
 CONCURRENT = (
@@ -51,71 +49,12 @@ def run_and_gate(
     copy: Path, selection: str = SELECTION
 ) -> tuple[int, dict[str, Any], list[dict[str, Any]], str]:
     """Run the selected staging cells on the copy; the gate's code and JSON, and the records."""
-    results = copy / "results"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--matrix",
-            "matrix.yaml",
-            "--cells",
-            selection,
-            "-n",
-            "2",
-            "--results-dir",
-            str(results),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-        ],
-        cwd=copy,
-        env=_env(copy),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    files = list(results.glob("*.jsonl"))
-    assert files, f"no results written:\n{run.stdout}\n{run.stderr}"
-    records = [
-        record
-        for line in files[0].read_text(encoding="utf-8").splitlines()
-        if (record := json.loads(line)).get("kind") == "record"
-    ]
-    report = copy / "gate.json"
-    gate = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "migmatrix",
-            "gate",
-            str(results),
-            "--matrix",
-            "matrix.yaml",
-            "--python",
-            PY,
-            "--cells",
-            selection,
-            "--json",
-            str(report),
-        ],
-        cwd=copy,
-        env=_env(copy),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return (
-        gate.returncode,
-        json.loads(report.read_text(encoding="utf-8")),
-        records,
-        gate.stdout + gate.stderr + run.stdout[-3000:],
-    )
+    return repo_copy_run(copy, selection)
 
 
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    return _copy_repository(tmp_path / "repo")
+    return copy_repository(tmp_path / "repo")
 
 
 def test_staging_cells_of_a_state_pair_pass_the_gate(repo_copy: Path) -> None:
@@ -135,7 +74,7 @@ def test_staging_cells_of_a_state_pair_pass_the_gate(repo_copy: Path) -> None:
 def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: Path) -> None:
     app = repo_copy / "src/netra_backend/server/app.py"
     # The server of the deprecated state exits as soon as a chat message starts a run.
-    _patch(
+    patch(
         app,
         "    async def run(self, message: UserMessage, thread_id: str, run_id: str) -> None:\n"
         "        runtime = self.runtime\n",
@@ -178,7 +117,7 @@ def test_a_rollback_restart_that_loses_the_database_fails_the_staging_rollback(
     cli = repo_copy / "src/netra_backend/server/cli.py"
     # A server started in the deprecated state opens a fresh database next to the real
     # one: a rollback to deprecated then loses every conversation (and every account).
-    _patch(
+    patch(
         cli,
         "        db_path=args.db,\n",
         "        db_path=args.db\n"

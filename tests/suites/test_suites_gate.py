@@ -26,20 +26,17 @@ hence the `slow` mark.
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from repo_copy import PY, copy_env, copy_repository, patch
+from repo_copy import run_and_gate as repo_copy_run
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 UNIT_ADAPTERS = ("deprecated", "partial[engine+factory]", "ssot")
 COMPONENTS = ("engine", "factory", "emitter", "state")
 # Every swept state as (name, migrated components), plus the two plain adapters.
@@ -54,35 +51,13 @@ def states_where(test: Any) -> list[str]:
     return [name for name, migrated in STATES if test(migrated)]
 
 
-def _copy_repository(target: Path) -> Path:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
-    for folder in ("src", "adapters", "suites"):
-        shutil.copytree(REPO / folder, target / folder, ignore=ignore)
-    shutil.copy2(REPO / "matrix.yaml", target / "matrix.yaml")
-    return target
-
-
-def _env(copy: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(copy / "src"), str(copy)])
-    env.pop("PYTEST_ADDOPTS", None)
-    env.pop("COVERAGE_PROCESS_START", None)
-    return env
-
-
-def _patch(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{path}: expected exactly one {old!r} to patch"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    copy = _copy_repository(tmp_path / "repo")
+    copy = copy_repository(tmp_path / "repo")
     probe = subprocess.run(
         [sys.executable, "-c", "import netra_backend; print(netra_backend.__file__)"],
         cwd=copy,
-        env=_env(copy),
+        env=copy_env(copy),
         capture_output=True,
         text=True,
         check=True,
@@ -94,59 +69,8 @@ def repo_copy(tmp_path: Path) -> Path:
 
 def run_and_gate(copy: Path) -> tuple[int, dict[str, Any], str]:
     """Run the unit cells of the running Python on the copy; return the gate's code and JSON."""
-    results = copy / "results"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--matrix",
-            "matrix.yaml",
-            "--cells",
-            "unit",
-            "-n",
-            "2",
-            "--results-dir",
-            str(results),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-        ],
-        cwd=copy,
-        env=_env(copy),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert list(results.glob("*.jsonl")), f"no results written:\n{run.stdout}\n{run.stderr}"
-    report = copy / "gate.json"
-    gate = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "migmatrix",
-            "gate",
-            str(results),
-            "--matrix",
-            "matrix.yaml",
-            "--python",
-            PY,
-            "--cells",
-            "unit",
-            "--json",
-            str(report),
-        ],
-        cwd=copy,
-        env=_env(copy),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return (
-        gate.returncode,
-        json.loads(report.read_text(encoding="utf-8")),
-        gate.stdout + gate.stderr,
-    )
+    code, report, _, text = repo_copy_run(copy, "unit")
+    return code, report, text
 
 
 def verdicts(report: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -206,8 +130,8 @@ def test_untouched_copy_passes_the_gate_with_the_seed_pattern(repo_copy: Path) -
 def test_shared_ssot_bookkeeping_is_caught_as_regressions_in_ssot_cells(repo_copy: Path) -> None:
     engine = repo_copy / "src/netra_backend/app/agents/supervisor/user_execution_engine.py"
     # One RunBook for every UserExecutionEngine: stats, history, active runs shared.
-    _patch(engine, "        self._book = RunBook()\n", "        self._book = _SHARED_BOOK\n")
-    _patch(
+    patch(engine, "        self._book = RunBook()\n", "        self._book = _SHARED_BOOK\n")
+    patch(
         engine,
         "DEFAULT_MAX_CONCURRENT = 5\n",
         "DEFAULT_MAX_CONCURRENT = 5\n_SHARED_BOOK = RunBook()\n",
@@ -238,12 +162,12 @@ def test_correct_deprecated_engine_shows_unexpected_pass_in_reproduction(repo_co
     routing = repo_copy / "src/netra_backend/app/legacy/routing.py"
     # The shared cache keyed by who asked, and events routed by their own run: the two
     # deprecated bugs the contamination reproduction exists to show, fixed in place.
-    _patch(
+    patch(
         run_core,
         "        return (ctx.agent_name, ctx.user_input)\n",
         "        return (ctx.user_id, ctx.thread_id, ctx.agent_name, ctx.user_input)\n",
     )
-    _patch(routing, "        return current_run() or self.own\n", "        return self.own\n")
+    patch(routing, "        return current_run() or self.own\n", "        return self.own\n")
 
     code, report, text = run_and_gate(repo_copy)
     assert code == 1, text
@@ -272,7 +196,7 @@ def test_an_intermediate_state_that_drops_an_event_is_caught_in_exactly_its_cell
     run_core = repo_copy / "src/netra_backend/app/agents/supervisor/run_core.py"
     # A bug only an intermediate state has: the per-user emitter, on the shared state's
     # code path, loses every `agent_thinking` event. Neither end state has it.
-    _patch(
+    patch(
         run_core,
         "        self.step += 1\n",
         "        self.step += 1\n"
