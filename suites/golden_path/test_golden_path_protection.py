@@ -101,20 +101,7 @@ async def test_golden_path_websocket_events(sut: Any) -> None:
     result = await engine.execute_agent(agent_context, user_context)
     assert result.success, f"GOLDEN PATH FAILURE: Agent execution failed: {result.error}"
 
-    event_types = [event[0] for event in websocket_events_captured]
-    for required_event in REQUIRED_EVENTS:
-        assert required_event in event_types, (
-            f"GOLDEN PATH FAILURE: Required WebSocket event '{required_event}' not delivered"
-        )
-    assert event_types[0] == "agent_started", (
-        "GOLDEN PATH FAILURE: agent_started must be first event"
-    )
-    assert event_types[-1] == "agent_completed", (
-        "GOLDEN PATH FAILURE: agent_completed must be last event"
-    )
-    assert not sequence_problems(event_types), (
-        f"GOLDEN PATH FAILURE: {sequence_problems(event_types)}"
-    )
+    assert_all_five_events_in_order([event[0] for event in websocket_events_captured])
     await engine.cleanup()
 
 
@@ -145,7 +132,11 @@ async def _websocket_events_over_the_wire(chat: Any) -> None:
     user = await chat.login("test_user_websocket_events")
     turn = await chat.send(user, "Analyze the current system status", agent_name="supervisor_agent")
     assert turn.success, f"GOLDEN PATH FAILURE: Agent execution failed: {turn.error}"
-    event_types = turn.types()
+    assert_all_five_events_in_order(turn.types())
+
+
+def assert_all_five_events_in_order(event_types: list[str]) -> None:
+    """The seed's 3.1 event checks, the same in process and over the wire."""
     for required_event in REQUIRED_EVENTS:
         assert required_event in event_types, (
             f"GOLDEN PATH FAILURE: Required WebSocket event '{required_event}' not delivered"
