@@ -126,8 +126,8 @@ def child(folder: str, stdlib: bool) -> None:
 
     if stdlib:
         # The default-tested path: the json module parses the blocks even when orjson is here.
-        results_module._LOADS_BLOCK = json.loads
-    parser = "json" if results_module._LOADS_BLOCK is json.loads else "orjson"
+        results_module._LOADS_BLOCK = results_module.json_block
+    parser = "json" if results_module._LOADS_BLOCK is results_module.json_block else "orjson"
     matrix = load_matrix(os.path.join(folder, "matrix.yaml"), import_adapters=False)
     cells = plan_cells(matrix)
     times: dict[str, float] = {"import+load": time.perf_counter() - t0}

@@ -50,6 +50,7 @@ from migmatrix.model import (
     Judged,
     Matrix,
     Record,
+    new_judged,
 )
 from migmatrix.outcomes import (
     UNEXPECTED_VERDICTS,
@@ -261,13 +262,14 @@ def _judge(
 
     judged: list[Judged] = []
     add = judged.append
+    new = new_judged
     incomplete_cells = merged.incomplete_cells
     # Verdicts seen, by identity: hashing an enum member runs Python code (3.10-3.13).
     seen: dict[int, Verdict] = {}
-    # (expectation, outcome) -> verdict and detail, for the outcomes whose verdict
-    # does not depend on the exception or message: nearly every item is one lookup.
-    # Keyed by identities for the same reason; `keep` keeps those ids valid.
-    by_outcome: dict[tuple[int, int], tuple[Verdict, str]] = {}
+    # Per expectation (by identity), outcome (by identity) -> verdict and detail, for
+    # the outcomes whose verdict does not depend on the exception or message: nearly
+    # every item is one lookup. `keep` keeps the identities valid.
+    answers_of: dict[int, dict[int, tuple[Verdict, str]]] = {}
     keep: list[Expectation] = []
     named_of_phase = {phase: expectations.named(tests) for phase, tests in sorted_tests.items()}
     for cell in sorted(set(cells), key=order):
@@ -276,32 +278,38 @@ def _judge(
         gap = Verdict.INCOMPLETE if cell_id in incomplete_cells else Verdict.MISSING
         if not recorded:
             expectation = expectations.get(cell, ALL_TESTS)
-            add(Judged(cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
+            add(new((cell, ALL_TESTS, expectation, None, gap, "no results for this cell")))
             seen[id(gap)] = gap
             continue
         named = named_of_phase.get(cell.phase, frozenset())
         common: Expectation | None = None
+        common_answers: dict[int, tuple[Verdict, str]] = {}
         for test in sorted_tests.get(cell.phase, ()):
             if test in named:
                 expectation = expectations.ask(cell, test)
+                answers = answers_of.get(id(expectation))
+                if answers is None:
+                    answers = answers_of[id(expectation)] = {}
+                    keep.append(expectation)
             else:
                 if common is None:
                     common = expectations.ask(cell, test)
-                expectation = common
+                    common_answers = answers_of.setdefault(id(common), {})
+                    keep.append(common)
+                expectation, answers = common, common_answers
             found = recorded.get(test)
             if found is None:
-                add(Judged(cell, test, expectation, None, gap, "no result for this test"))
+                add(new((cell, test, expectation, None, gap, "no result for this test")))
                 seen[id(gap)] = gap
                 continue
-            key = (id(expectation), id(found.outcome))
-            answer = by_outcome.get(key)
+            outcome = found.outcome
+            answer = answers.get(id(outcome))
             if answer is None:
                 answer = verdict_for(expectation, found)
-                if _by_outcome_only(expectation, found.outcome):
-                    by_outcome[key] = answer
-                    keep.append(expectation)
+                if _by_outcome_only(expectation, outcome):
+                    answers[id(outcome)] = answer
                 seen[id(answer[0])] = answer[0]
-            add(Judged(cell, test, expectation, found, answer[0], answer[1]))
+            add(new((cell, test, expectation, found, answer[0], answer[1])))
 
     fail_on = matrix.gates.fail_on
     failed = bool(fail_on.intersection(seen.values())) or any(not c.passed for c in coverage)

@@ -8,8 +8,9 @@ place that turns YAML into these objects; everything after it trusts them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from migmatrix.outcomes import Expected, Outcome, Verdict
 
@@ -247,12 +248,17 @@ class ResultsHeader:
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
-@dataclasses.dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One (cell, test) result.
 
     `test` is the test id without the cell parameter, relative to the phase folder,
     e.g. `test_namespace.py::test_conflicts` or `test_x.py::test_y[a]`.
+
+    A named tuple rather than a frozen dataclass: the gate reads hundreds of
+    thousands of them, and a tuple is built in one step (`tuple.__new__`, see
+    results._fast_record) where a frozen dataclass sets each field through
+    `object.__setattr__`; it also takes a fifth of the memory of an instance with
+    a `__dict__`. It is as immutable, and compares and hashes by its fields.
     """
 
     cell: str
@@ -279,13 +285,15 @@ class ResultsFooter:
 # --------------------------------------------------------------------------- judge
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Judged:
+class Judged(NamedTuple):
     """One verdict: a planned or recorded (cell, test), what was expected, what happened.
 
-    Slotted: the gate makes one per (cell, test), hundreds of thousands at a time;
-    a slotted instance is built by the same constructor about as fast and takes a
-    fraction of the memory of one with an instance dictionary.
+    A named tuple rather than a frozen dataclass: the gate makes one per (cell,
+    test), hundreds of thousands at a time, and a frozen dataclass sets each field
+    through `object.__setattr__`, which made building them most of the gate's
+    time (benchmarks/judge_speed.py). A named tuple is as immutable, compares and
+    hashes by its fields, prints the same way, and `new_judged` builds one without
+    a Python-level call.
     """
 
     cell: Cell
@@ -294,6 +302,19 @@ class Judged:
     record: Record | None
     verdict: Verdict
     detail: str = ""
+
+
+JudgedValues = tuple[Cell, str, Expectation, Record | None, Verdict, str]
+
+
+def _judged_maker() -> Callable[[JudgedValues], Judged]:
+    # `tuple.__new__(Judged, values)` is what `Judged(*values)` ends in, minus the
+    # Python frame of the generated `__new__`: the gate's hot loop builds with it.
+    maker: Callable[[JudgedValues], Judged] = functools.partial(tuple.__new__, Judged)
+    return maker
+
+
+new_judged = _judged_maker()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,8 +14,8 @@ schema) raises `ResultsError`.
 
 Reading is on the hot path of the gate (hundreds of thousands of records): the
 file is read in blocks, each block's lines are parsed by one JSON call (see
-`_Reader`), and the common, well-formed record line becomes a `Record` without
-the per-field cost of the frozen dataclass constructor (see `_fast_record`).
+`_Reader`), and the common, well-formed record line becomes a `Record` in one
+step (see `_fast_record`).
 """
 
 from __future__ import annotations
@@ -38,19 +38,27 @@ from migmatrix.outcomes import Outcome
 SCHEMA_FAMILY = RESULTS_SCHEMA.split("/", 1)[0] + "/"
 
 _HEADER_KEYS = ("run_id", "python", "platform", "matrix_digest", "selection", "shard", "started")
-_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Record))
+_RECORD_FIELDS = Record._fields
 # The exact key set the writer produces for a record line: the fast path applies to it.
 _RECORD_LINE_SIZE = len(_RECORD_FIELDS) + 1  # the fields and "kind"
 _OUTCOMES = {o.value: o for o in Outcome}
-_RECORD_DEFAULTS: dict[str, Any] = {
-    f.name: f.default for f in dataclasses.fields(Record) if f.default is not dataclasses.MISSING
-}
+_RECORD_DEFAULTS: dict[str, Any] = dict(Record._field_defaults)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _DECODE = json.JSONDecoder().raw_decode
 
 
-def _block_loader() -> Callable[[str], Any]:
-    """What parses a whole block: orjson's `loads` when it is installed, else json's.
+def json_block(block: bytes) -> Any:
+    """Parse a block of UTF-8 JSON with the json module.
+
+    Decoded strictly here, not by `json.loads` (which lets encoded surrogates
+    through): a byte that is not UTF-8 sends the block to the per-line path,
+    which reads it exactly as it does with orjson.
+    """
+    return json.loads(block.decode("utf-8"))
+
+
+def _block_loader() -> Callable[[bytes], Any]:
+    """What parses a whole block: orjson's `loads` when it is installed, else `json_block`.
 
     orjson is optional and parses a block two to three times faster. Both give
     equal values for every document both accept; what orjson refuses (NaN, huge
@@ -60,15 +68,14 @@ def _block_loader() -> Callable[[str], Any]:
     try:
         orjson = importlib.import_module("orjson")
     except ImportError:
-        return json.loads
-    loads: Callable[[str], Any] = orjson.loads
+        return json_block
+    loads: Callable[[bytes], Any] = orjson.loads
     return loads
 
 
 _LOADS_BLOCK = _block_loader()
 _BLOCK = 1 << 20  # bytes read at a time: about 4,000 record lines
-_new = object.__new__
-_set_dict = object.__setattr__
+_new = tuple.__new__
 
 
 @contextlib.contextmanager
@@ -211,13 +218,12 @@ def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
 def _fast_record(obj: Any, share: Callable[[str, str], str]) -> Record | None:
     """A Record from a writer-shaped record line, or None for anything else.
 
-    A frozen dataclass's constructor sets each field through `object.__setattr__`,
-    which made reading 300,000 records take over a second. For a line with exactly
-    the writer's keys and well-typed scalar values, the parsed dictionary itself
-    becomes the instance's `__dict__` instead: the Record is equal to, hashes like
-    and is as immutable as `Record(...)` with the same values
-    (tests/migmatrix/test_results.py proves it). Anything unusual returns None,
-    before `obj` is touched, and takes the checking path (`_slow_record`).
+    For a line with exactly the writer's keys and well-typed scalar values, the
+    tuple is built in one step (`tuple.__new__`) from the values already in hand
+    for the checks, instead of through the named tuple's generated `__new__`:
+    the same Record (tests/migmatrix/test_results.py proves it), without a
+    Python-level call. Anything unusual returns None and takes the checking path
+    (`_slow_record`).
     """
     # Ten keys, all of them the writer's: exactly the writer's key set.
     if type(obj) is not dict or len(obj) != _RECORD_LINE_SIZE:
@@ -248,18 +254,16 @@ def _fast_record(obj: Any, share: Callable[[str, str], str]) -> Record | None:
         or (nodeid is not None and type(nodeid) is not str)
     ):
         return None
-    del obj["kind"]
-    obj["outcome"] = found
-    obj["cell"] = share(cell, cell)
-    obj["test"] = share(test, test)
+    # Values that repeat across lines (see _Reader.share) become one shared string.
     if worker is not None:
-        obj["worker"] = share(worker, worker)
+        worker = share(worker, worker)
     if exc_type is not None:
-        obj["exc_type"] = share(exc_type, exc_type)
+        exc_type = share(exc_type, exc_type)
     if message is not None:
-        obj["message"] = share(message, message)
-    record: Record = _new(Record)
-    _set_dict(record, "__dict__", obj)
+        message = share(message, message)
+    cell, test = share(cell, cell), share(test, test)
+    fields = (cell, test, found, duration, exc_type, message, worker, attempt, nodeid)
+    record: Record = _new(Record, fields)
     return record
 
 
@@ -322,24 +326,27 @@ def _read_blocks(name: str, handle: BinaryIO) -> ResultsFile:
         if cut < 0:
             carry += block
             continue
-        text = (carry + block[:cut]).decode("utf-8", errors="replace")
+        chunk = carry + block[:cut]
         carry = block[cut + 1 :]
-        reader.feed(text.split("\n"))
+        reader.feed_bytes(chunk)
     if carry:
-        reader.feed([carry.decode("utf-8", errors="replace")])
+        reader.feed_bytes(carry)
     return reader.finish(hasher.hexdigest())
 
 
 class _Reader:
     """The line-by-line state of reading one file: header, records, footer, problems.
 
-    Blocks of lines go through `feed`. A block is first parsed in one call as a JSON
-    array (`[line,\\nline,...]`), several times faster than a call per line; the
-    answer is used only when it has exactly one flat object (scalar values only) per
-    line. A raw newline cannot occur inside a JSON string and a flat object cannot
-    contain `},\\n{`, so each such object is exactly one line and every line number
-    is right. Anything else (a cut line, a blank line, nested values, text after an
-    object) sends the block through the per-line path, which names the bad lines.
+    Blocks of whole lines go through `feed_bytes`. Once the header is read, a block
+    is first parsed in one call as a JSON array, its bytes with every newline made a
+    comma (`[line,line,...]`): several times faster than a call per line, and
+    without decoding and splitting the text first. The answer is used only when it
+    has exactly one flat object (scalar values only) per line: a raw newline cannot
+    occur inside a JSON string, so the array has one comma per newline at the top
+    level, and as many values as lines means no line held more or less than one
+    value. Anything else (a cut line, a blank line, nested values, text after an
+    object, bytes that are not UTF-8) sends the block through `feed`, the per-line
+    path, which names the bad lines.
     """
 
     def __init__(self, name: str) -> None:
@@ -355,14 +362,35 @@ class _Reader:
         shared: dict[str, str] = {}
         self.share = shared.setdefault
 
+    def feed_bytes(self, chunk: bytes) -> None:
+        """Read a block of whole lines (no final newline), in one parse when it can."""
+        while self.header is None:
+            # Lines up to the header, one at a time (blank lines may come before it).
+            cut = chunk.find(b"\n")
+            if cut < 0:
+                self.feed([chunk.decode("utf-8", errors="replace")])
+                return
+            self.feed([chunk[:cut].decode("utf-8", errors="replace")])
+            chunk = chunk[cut + 1 :]
+        if chunk:
+            count = chunk.count(b"\n") + 1
+            try:
+                objs = _LOADS_BLOCK(b"[" + chunk.replace(b"\n", b",") + b"]")
+            except (ValueError, RecursionError):
+                objs = None
+            if type(objs) is list and len(objs) == count and self._take(objs, self.lines):
+                self.lines += count
+                return
+        self.feed(chunk.decode("utf-8", errors="replace").split("\n"))
+
     def feed(self, lines: list[str]) -> None:
+        """Read decoded lines one by one (the header, and any block `feed_bytes` refused)."""
         start = self.lines
         self.lines += len(lines)
         if self.header is None:
             lines, start = self._find_header(lines, start)
-        if lines and not self._fast_block(lines, start):
-            for offset, line in enumerate(lines):
-                self._line(line, start + offset + 1)
+        for offset, line in enumerate(lines):
+            self._line(line, start + offset + 1)
 
     def _find_header(self, lines: list[str], start: int) -> tuple[list[str], int]:
         for offset, line in enumerate(lines):
@@ -383,13 +411,8 @@ class _Reader:
             return lines[offset + 1 :], start + offset + 1
         return [], start + len(lines)
 
-    def _fast_block(self, lines: list[str], start: int) -> bool:
-        try:
-            objs = _LOADS_BLOCK("[" + ",\n".join(lines) + "]")
-        except (ValueError, RecursionError):
-            return False
-        if len(objs) != len(lines):
-            return False
+    def _take(self, objs: list[Any], start: int) -> bool:
+        """Take a parsed block's objects, one per line after line `start`; False if not flat."""
         share = self.share
         fast = _fast_record
         built: list[Record | dict[str, Any]] = []
