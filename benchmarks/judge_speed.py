@@ -152,7 +152,7 @@ def child(folder: str, stdlib: bool) -> None:
         merged = merge(read_all(paths), matrix.digest)
         t = step("read+merge", t)
         by_id = {c.id: c for c in cells}
-        stale = stale_rules(matrix, ((by_id[c], test) for c, test in merged.records))
+        stale = stale_rules(matrix, [(by_id[c], tests) for c, tests in merged.cells.items()])
         result = judge(matrix, cells, merged, planned=list(by_id), stale_rules=stale)
         t = step("gate", t)
         for name, render in (

@@ -263,10 +263,10 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     selected_ids = {cell.id for cell in cells}
     by_id = {cell.id: cell for cell in cells}
-    pairs = [(by_id[c], t) for (c, t) in merged.records if c in selected_ids]
+    recorded = [(by_id[c], tests) for c, tests in merged.cells.items() if c in selected_ids]
     # A rule is stale when it matches nothing in the whole plan; under a --cells
     # selection most rules match nothing selected, which says nothing about them.
-    stale = stale_rules(matrix, pairs) if pairs and not args.cells else ()
+    stale = stale_rules(matrix, recorded) if recorded and not args.cells else ()
     result = judge(
         matrix,
         cells,

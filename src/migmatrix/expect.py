@@ -22,7 +22,7 @@ its parameters (`test_x.py::TestK::test_y`), or any `::` prefix of it
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from migmatrix.idcache import IdentityCache
 from migmatrix.model import Cell, Expectation, ExpectRule, Matrix
@@ -258,20 +258,40 @@ def _why_wins(best: ExpectRule, other: ExpectRule) -> str:
     return "equally specific, and it is written later"
 
 
-def stale_rules(matrix: Matrix, pairs: Iterable[tuple[Cell, str]]) -> tuple[ExpectRule, ...]:
-    """Rules that apply to none of the given (cell, test) pairs, in file order."""
+def stale_rules(
+    matrix: Matrix, cell_tests: Iterable[tuple[Cell, Collection[str]]]
+) -> tuple[ExpectRule, ...]:
+    """Rules that apply to no recorded (cell, test), in file order.
+
+    `cell_tests` pairs each cell with the test ids recorded for it. Cells that
+    the same rules select form one group: a test is checked against a group's
+    `test` globs once, however many of its cells recorded it.
+    """
     index = _index(matrix)
     unused = {rule.index for rule in matrix.rules}
-    seen: set[tuple[int, str]] = set()
-    for cell, test_id in pairs:
+    checked: dict[int, set[str]] = {}
+    for cell, tests in cell_tests:
         if not unused:
             break
-        group = index.group(cell)
-        key = (id(group), test_id)
-        if key in seen:
+        if not tests:
             continue
-        seen.add(key)
+        group = index.group(cell)
+        globbed = []
         for rule in group.rules:
-            if rule.index in unused and (rule.test is None or selects_test(rule.test, test_id)):
-                unused.discard(rule.index)
+            if rule.index not in unused:
+                continue
+            if rule.test is None:
+                unused.discard(rule.index)  # it applies to every test of the cell
+            else:
+                globbed.append(rule)
+        if not globbed:
+            continue
+        done = checked.setdefault(id(group), set())
+        for test_id in tests:
+            if test_id in done:
+                continue
+            done.add(test_id)
+            for rule in globbed:
+                if rule.index in unused and selects_test(rule.test or "", test_id):
+                    unused.discard(rule.index)
     return tuple(rule for rule in matrix.rules if rule.index in unused)

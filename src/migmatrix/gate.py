@@ -232,7 +232,7 @@ def _judge(
     expectations = _Expectations(matrix, ask)
     problems = list(merged.problems)
 
-    by_cell = _by_cell(merged.records)
+    by_cell = merged.cells
     if planned is not None:
         known = set(planned)
         unknown = sorted(cell_id for cell_id in by_cell if cell_id not in known)
@@ -334,22 +334,6 @@ def _judge(
         duration=duration,
         sources=merged.sources,
     )
-
-
-def _by_cell(records: Mapping[tuple[str, str], Record]) -> dict[str, dict[str, Record]]:
-    """Merged records as cell id -> test id -> record."""
-    by_cell: dict[str, dict[str, Record]] = {}
-    last: str | None = None
-    tests: dict[str, Record] = {}
-    # Records of one cell mostly come in a row (files are written cell by cell).
-    for (cell_id, test), record in records.items():
-        if cell_id != last:
-            found = by_cell.get(cell_id)
-            if found is None:
-                found = by_cell[cell_id] = {}
-            tests, last = found, cell_id
-        tests[test] = record
-    return by_cell
 
 
 def _by_outcome_only(expectation: Expectation, outcome: Outcome) -> bool:

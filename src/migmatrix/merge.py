@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import os
 from collections.abc import Iterable, Sequence
 
@@ -38,12 +39,15 @@ from migmatrix.results import ResultsFile, paused_gc, read_results
 class Merged:
     """The union of the inputs' records and everything that was wrong on the way.
 
-    `records` maps (cell id, test id) to the record judged for it. `sources` are
-    the paths merged (duplicates skipped), in order; `digests` maps each source to
-    its header's matrix digest; `pythons` are the interpreters seen in headers.
+    `cells` maps each cell id to its tests' records (test id -> the record
+    judged for it), the shape the gate walks. `records` is the same as one flat
+    mapping from (cell id, test id), worked out when first asked for. `sources`
+    are the paths merged (duplicates skipped), in order; `digests` maps each
+    source to its header's matrix digest; `pythons` are the interpreters seen in
+    headers.
     """
 
-    records: dict[tuple[str, str], Record]
+    cells: dict[str, dict[str, Record]]
     problems: tuple[str, ...]
     notes: tuple[str, ...]
     sources: tuple[str, ...]
@@ -51,6 +55,26 @@ class Merged:
     pythons: tuple[str, ...]
     incomplete_cells: frozenset[str]
     run_seconds: float = 0.0
+
+    @functools.cached_property
+    def records(self) -> dict[tuple[str, str], Record]:
+        """Every record by (cell id, test id)."""
+        return {
+            (cell_id, test): record
+            for cell_id, tests in self.cells.items()
+            for test, record in tests.items()
+        }
+
+
+def by_cell(records: Iterable[Record]) -> dict[str, dict[str, Record]]:
+    """Records as cell id -> test id -> record (a later record of the same pair wins)."""
+    cells: dict[str, dict[str, Record]] = {}
+    for record in records:
+        tests = cells.get(record.cell)
+        if tests is None:
+            tests = cells[record.cell] = {}
+        tests[record.test] = record
+    return cells
 
 
 def collect_paths(arguments: Iterable[str]) -> list[str]:
@@ -97,7 +121,7 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
     sources: list[str] = []
     digests: dict[str, str] = {}
     seen_content: dict[str, str] = {}
-    records: dict[tuple[str, str], Record] = {}
+    cells: dict[str, dict[str, Record]] = {}
     merged_files: list[ResultsFile] = []
     origin: dict[tuple[str, str], str] | None = None
     incomplete_cells: set[str] = set()
@@ -112,34 +136,40 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
         sources.append(results.path)
         digests[results.path] = results.header.matrix_digest
         problems.extend(results.problems)
-        if results.problems or results.footer is None:
-            incomplete_cells.update(record.cell for record in results.records)
 
         path = results.path
-        incoming = {(record.cell, record.test): record for record in results.records}
-        if len(incoming) != len(results.records):
+        incoming, repeats = _group(results.records)
+        if results.problems or results.footer is None:
+            incomplete_cells.update(incoming)
+        for record in repeats:
             # The same (cell, test) twice inside one file: judge it like two files.
-            incoming = {}
-            for record in results.records:
-                key = (record.cell, record.test)
-                if key in incoming:
-                    agreeing += _meet(key, incoming, record, path, path, problems)
-                else:
-                    incoming[key] = record
-        overlap = records.keys() & incoming.keys()
-        if overlap:
-            if origin is None:
-                # Where each record came from is only needed to name the sides of a
-                # conflict, so it is worked out once the first overlap shows up.
-                origin = _origins(merged_files, records)
-            for key in sorted(overlap):
-                record = incoming.pop(key)
-                agreeing += _meet(key, records, record, origin.get(key, "?"), path, problems)
-                if records[key] is record:
-                    origin[key] = path
-        records.update(incoming)
-        if origin is not None:
-            origin.update(dict.fromkeys(incoming, path))
+            agreeing += _meet(incoming[record.cell], record, path, path, problems)
+        # Sorted, so conflicts are named in (cell, test) order whatever order the
+        # file was written in.
+        for cell_id in sorted(incoming):
+            tests = incoming[cell_id]
+            kept = cells.get(cell_id)
+            if kept is None:
+                # A cell no earlier file had (the common case): taken whole.
+                cells[cell_id] = tests
+                if origin is not None:
+                    origin.update(dict.fromkeys(((cell_id, test) for test in tests), path))
+                continue
+            overlap = kept.keys() & tests.keys()
+            if overlap:
+                if origin is None:
+                    # Where each record came from is only needed to name the sides of a
+                    # conflict, so it is worked out once the first overlap shows up.
+                    origin = _origins(merged_files, cells)
+                for test in sorted(overlap):
+                    record = tests.pop(test)
+                    where = origin.get((cell_id, test), "?")
+                    agreeing += _meet(kept, record, where, path, problems)
+                    if kept[test] is record:
+                        origin[(cell_id, test)] = path
+            kept.update(tests)
+            if origin is not None:
+                origin.update(dict.fromkeys(((cell_id, test) for test in tests), path))
         merged_files.append(results)
 
     if agreeing:
@@ -150,7 +180,7 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
     pythons = tuple(sorted({f.header.python for f in files if f.header.python}, key=_version_key))
     return Merged(
         run_seconds=run_span(merged_files),
-        records=records,
+        cells=cells,
         problems=tuple(problems),
         notes=tuple(notes),
         sources=tuple(sources),
@@ -158,6 +188,26 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
         pythons=pythons,
         incomplete_cells=frozenset(incomplete_cells),
     )
+
+
+def _group(records: Sequence[Record]) -> tuple[dict[str, dict[str, Record]], list[Record]]:
+    """One file's records by cell and test, and the records that repeat an earlier pair."""
+    cells: dict[str, dict[str, Record]] = {}
+    repeats: list[Record] = []
+    last: str | None = None
+    tests: dict[str, Record] = {}
+    # A file is written cell by cell, so the cell mostly stays the same from one
+    # record to the next: one comparison instead of a lookup.
+    for record in records:
+        cell_id = record.cell
+        if cell_id != last:
+            found = cells.get(cell_id)
+            if found is None:
+                found = cells[cell_id] = {}
+            tests, last = found, cell_id
+        if tests.setdefault(record.test, record) is not record:
+            repeats.append(record)
+    return cells, repeats
 
 
 def run_span(files: Sequence[ResultsFile]) -> float:
@@ -191,37 +241,36 @@ def _instant(text: str | None) -> float | None:
 
 
 def _origins(
-    merged_files: Sequence[ResultsFile], records: dict[tuple[str, str], Record]
+    merged_files: Sequence[ResultsFile], cells: dict[str, dict[str, Record]]
 ) -> dict[tuple[str, str], str]:
     """The path each kept record was read from (by identity: the file that holds it)."""
     origin: dict[tuple[str, str], str] = {}
     for results in merged_files:
         for record in results.records:
-            key = (record.cell, record.test)
-            if records.get(key) is record:
-                origin[key] = results.path
+            tests = cells.get(record.cell)
+            if tests is not None and tests.get(record.test) is record:
+                origin[(record.cell, record.test)] = results.path
     return origin
 
 
 def _meet(
-    key: tuple[str, str],
-    records: dict[tuple[str, str], Record],
-    record: Record,
-    kept_from: str,
-    path: str,
-    problems: list[str],
+    tests: dict[str, Record], record: Record, kept_from: str, path: str, problems: list[str]
 ) -> int:
-    """Put a second result for `key` beside the kept one; 1 if they agree, else a problem."""
-    kept = records[key]
+    """Put a second result for a (cell, test) beside the kept one in its cell's `tests`.
+
+    Returns 1 if they agree; otherwise records a problem, keeps the worse one and
+    returns 0.
+    """
+    kept = tests[record.test]
     if kept.outcome is record.outcome:
         return 1
     worse = SEVERITY[record.outcome] > SEVERITY[kept.outcome]
     problems.append(
-        f"conflict for {key[0]} :: {key[1]}: {kept.outcome.value} in {kept_from}, "
+        f"conflict for {record.cell} :: {record.test}: {kept.outcome.value} in {kept_from}, "
         f"{record.outcome.value} in {path}; judging {(record if worse else kept).outcome.value}"
     )
     if worse:
-        records[key] = record
+        tests[record.test] = record
     return 0
 
 

@@ -49,7 +49,9 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _testcase(judged: Judged, cell_id: str, out: list[str]) -> None:
+def _testcase(
+    judged: Judged, cell_id: str, out: list[str], tails: dict[tuple[int, Verdict], str]
+) -> None:
     record = judged.record
     time = _seconds(record.duration if record is not None else 0.0)
     head = f'    <testcase classname="{cell_id}" name="{xml_escape(judged.test)}" time="{time}"'
@@ -60,25 +62,35 @@ def _testcase(judged: Judged, cell_id: str, out: list[str]) -> None:
         else:
             out.append(f"{head}/>")
         return
-    parts = [
-        f"{head}>",
-        "      <properties>",
-        f'        <property name="migmatrix.verdict" value="{verdict.value}"/>',
-        f'        <property name="migmatrix.expected" '
-        f'value="{xml_escape(judged.expectation.describe())}"/>',
-        "      </properties>",
-    ]
-    if verdict in UNEXPECTED_VERDICTS:
-        summary = f"{verdict.value}: expected {judged.expectation.describe()}, got {got(judged)}"
-        if judged.detail:
-            summary += f"; {judged.detail}"
-        body = record.message if record is not None and record.message else judged.detail
-        parts.append(
-            f'      <failure type="{verdict.value}" message="{xml_escape(summary)}">'
-            f"{_text(body or '')}</failure>"
-        )
-    parts.append("    </testcase>")
-    out.append("\n".join(parts))
+    expectation = judged.expectation
+    if verdict not in UNEXPECTED_VERDICTS:
+        # A reproduced or flaky item's properties depend only on its expectation and
+        # verdict: written once for every such item (tens of thousands of reproductions).
+        key = (id(expectation), verdict)
+        tail = tails.get(key)
+        if tail is None:
+            tail = tails[key] = _properties(verdict, expectation.describe()) + "\n    </testcase>"
+        out.append(f"{head}>\n{tail}")
+        return
+    described = expectation.describe()
+    summary = f"{verdict.value}: expected {described}, got {got(judged)}"
+    if judged.detail:
+        summary += f"; {judged.detail}"
+    body = record.message if record is not None and record.message else judged.detail
+    out.append(
+        f"{head}>\n{_properties(verdict, described)}\n"
+        f'      <failure type="{verdict.value}" message="{xml_escape(summary)}">'
+        f"{_text(body or '')}</failure>\n    </testcase>"
+    )
+
+
+def _properties(verdict: Verdict, described: str) -> str:
+    return (
+        "      <properties>\n"
+        f'        <property name="migmatrix.verdict" value="{verdict.value}"/>\n'
+        f'        <property name="migmatrix.expected" value="{xml_escape(described)}"/>\n'
+        "      </properties>"
+    )
 
 
 def render_junit(result: GateResult) -> str:
@@ -108,6 +120,7 @@ def _render(result: GateResult) -> str:
     escape = xml_escape
     # Test ids repeat in every cell: each is escaped once.
     names: dict[str, str] = {}
+    tails: dict[tuple[int, Verdict], str] = {}
     suite = _Suite(Cell("", "", "", ""))  # replaced at the first item
     cell: Cell | None = None
     cid = head = ""
@@ -138,7 +151,7 @@ def _render(result: GateResult) -> str:
                 continue
             if judged.verdict is plain and record.outcome is skipped:
                 suite.skipped += 1
-        _testcase(judged, cid, lines)
+        _testcase(judged, cid, lines, tails)
 
     out = []
     total_tests = total_failures = total_skipped = 0

@@ -275,7 +275,7 @@ def test_explain_lists_every_rule_and_the_winner() -> None:
     assert lines[-1] == "  no rule applies: the default 'pass' holds"
 
 
-def test_stale_rules_are_those_matching_no_pair() -> None:
+def test_stale_rules_are_those_matching_no_recorded_test() -> None:
     rules = [
         rule(0, FAIL, phase="reproduction", unless=["ssot-engine"]),
         rule(1, FAIL, phase="reproduction", requires=["server"], test="gone.py::*"),  # test gone
@@ -283,8 +283,15 @@ def test_stale_rules_are_those_matching_no_pair() -> None:
         rule(3, PASS, phase="reproduction"),  # always outranked by rule 0 here, but it matches
     ]
     m = make_matrix(*rules)
-    pairs = [(cell("reproduction", "deprecated"), T), (cell("golden_path", "ssot"), T)]
-    assert stale_rules(m, pairs) == (rules[1], rules[2])
+    recorded = [(cell("reproduction", "deprecated"), [T]), (cell("golden_path", "ssot"), [T])]
+    assert stale_rules(m, recorded) == (rules[1], rules[2])
+    # A staging cell makes rule 2 live; rule 1 also needs a test its glob selects.
+    staging = cell("reproduction", "deprecated", "staging")
+    assert stale_rules(m, [*recorded, (staging, [T])]) == (rules[1],)
+    assert stale_rules(m, [*recorded, (staging, [T, "gone.py::x"])]) == ()
+    # A cell with no recorded tests uses nothing.
+    empty = [(cell("reproduction", "deprecated"), [])]
+    assert stale_rules(m, empty) == tuple(rules)
     assert stale_rules(m, []) == tuple(rules)
 
 

@@ -10,7 +10,7 @@ from gate_data import full_run, sample_result, write_project
 
 from migmatrix.gate import exc_type_matches, judge, matrix_tables, summarize, verdict_for
 from migmatrix.load import load_matrix
-from migmatrix.merge import Merged
+from migmatrix.merge import Merged, by_cell
 from migmatrix.model import (
     Cell,
     CoverageRule,
@@ -135,7 +135,7 @@ def merged(
     records: list[Record], problems: tuple[str, ...] = (), incomplete: frozenset[str] = frozenset()
 ) -> Merged:
     return Merged(
-        records={r.key: r for r in records},
+        cells=by_cell(records),
         problems=problems,
         notes=(),
         sources=("r.jsonl",),
