@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -77,30 +78,35 @@ def alg_none_token() -> str:
 
 
 @pytest.mark.parametrize(
-    ("token", "reason"),
+    ("make_token", "reason"),
     [
-        (None, "missing token"),
-        ("", "missing token"),
-        ("not.a.jwt", "invalid token"),
+        (lambda: None, "missing token"),
+        (lambda: "", "missing token"),
+        (lambda: "not.a.jwt", "invalid token"),
         # Expired (an hour ago), though correctly signed.
-        (forge(good_claims(iat=1, exp=2), SECRET, ALGORITHM), "token expired"),
+        (lambda: forge(good_claims(iat=1, exp=2), SECRET, ALGORITHM), "token expired"),
         # Signed with another key: forged.
-        (forge(good_claims(), "another-secret-" + "k" * 32, ALGORITHM), "invalid token"),
+        (lambda: forge(good_claims(), "another-secret-" + "k" * 32, ALGORITHM), "invalid token"),
         # Right key, wrong algorithm: only HS256 is accepted.
-        (forge(good_claims(), SECRET, "HS512"), "invalid token"),
-        (forge(good_claims(), SECRET, "HS384"), "invalid token"),
+        (lambda: forge(good_claims(), SECRET, "HS512"), "invalid token"),
+        (lambda: forge(good_claims(), SECRET, "HS384"), "invalid token"),
         # alg "none": no signature at all.
-        (alg_none_token(), "invalid token"),
+        (alg_none_token, "invalid token"),
         # Right key and algorithm, but not ours (issuer) or incomplete (no exp / no sub).
-        (forge(good_claims(iss="someone-else"), SECRET, ALGORITHM), "invalid token"),
-        (forge({"sub": "usr_1", "iss": ISSUER, "iat": 1}, SECRET, ALGORITHM), "invalid token"),
-        (forge(good_claims(sub=""), SECRET, ALGORITHM), "invalid token"),
-        (forge(good_claims(sub=42), SECRET, ALGORITHM), "invalid token"),
+        (lambda: forge(good_claims(iss="someone-else"), SECRET, ALGORITHM), "invalid token"),
+        (
+            lambda: forge({"sub": "usr_1", "iss": ISSUER, "iat": 1}, SECRET, ALGORITHM),
+            "invalid token",
+        ),
+        (lambda: forge(good_claims(sub=""), SECRET, ALGORITHM), "invalid token"),
+        (lambda: forge(good_claims(sub=42), SECRET, ALGORITHM), "invalid token"),
     ],
 )
-def test_bad_tokens_are_refused(token: str | None, reason: str) -> None:
+def test_bad_tokens_are_refused(make_token: Callable[[], str | None], reason: str) -> None:
+    # Tokens are made when the test runs, not at collection: a good token's one-minute
+    # lifetime must not run out while a long xdist session reaches this test.
     with pytest.raises(TokenError, match=reason):
-        TokenIssuer(SECRET).verify(token)
+        TokenIssuer(SECRET).verify(make_token())
 
 
 def test_a_token_expires_after_its_ttl() -> None:
