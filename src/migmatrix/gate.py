@@ -33,6 +33,7 @@ failed; otherwise `OK` (0).
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -43,11 +44,13 @@ from migmatrix.idcache import IdentityCache
 from migmatrix.merge import Merged
 from migmatrix.model import (
     Cell,
+    CellJudgement,
     CoverageVerdict,
     Expectation,
     ExpectRule,
     GateResult,
     Judged,
+    JudgedItems,
     Matrix,
     Record,
     new_judged,
@@ -260,59 +263,85 @@ def _judge(
     phases, adapters, envs, pythons = display
     order = _cell_order(phases, adapters, envs, pythons)
 
-    judged: list[Judged] = []
-    add = judged.append
+    blocks: list[CellJudgement] = []
     new = new_judged
+    as_expected = Verdict.AS_EXPECTED
     incomplete_cells = merged.incomplete_cells
-    # Verdicts seen, by identity: hashing an enum member runs Python code (3.10-3.13).
-    seen: dict[int, Verdict] = {}
     # Per expectation (by identity), outcome (by identity) -> verdict and detail, for
     # the outcomes whose verdict does not depend on the exception or message: nearly
     # every item is one lookup. `keep` keeps the identities valid.
     answers_of: dict[int, dict[int, tuple[Verdict, str]]] = {}
+    by_reason: dict[tuple[int, int, str | None, str | None], tuple[Verdict, str]] = {}
     keep: list[Expectation] = []
     named_of_phase = {phase: expectations.named(tests) for phase, tests in sorted_tests.items()}
+    named_in_order = {
+        phase: [test for test in tests if test in named_of_phase[phase]]
+        for phase, tests in sorted_tests.items()
+    }
     for cell in sorted(set(cells), key=order):
         cell_id = cell.id
         recorded = by_cell.get(cell_id)
         gap = Verdict.INCOMPLETE if cell_id in incomplete_cells else Verdict.MISSING
         if not recorded:
             expectation = expectations.get(cell, ALL_TESTS)
-            add(new((cell, ALL_TESTS, expectation, None, gap, "no results for this cell")))
-            seen[id(gap)] = gap
+            item = new((cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
+            blocks.append(CellJudgement(cell, (ALL_TESTS,), {}, None, {ALL_TESTS: item}))
             continue
         named = named_of_phase.get(cell.phase, frozenset())
         common: Expectation | None = None
         common_answers: dict[int, tuple[Verdict, str]] = {}
-        for test in sorted_tests.get(cell.phase, ()):
+        # Only the items that are not plainly as expected under the common
+        # expectation become objects (see CellJudgement).
+        other: dict[str, Judged] = {}
+        in_order: Sequence[str] = sorted_tests.get(cell.phase, ())
+        visit = in_order
+        first = next((test for test in in_order if test not in named), None)
+        if first is not None and len(recorded) == len(in_order):
+            # Every test recorded: when each outcome the cell shows is plainly as
+            # expected under the common expectation, so is every test no rule names,
+            # and only the named ones are visited.
+            common = expectations.ask(cell, first)
+            common_answers = answers_of.setdefault(id(common), {})
+            keep.append(common)
+            if _all_as_expected(common, recorded, common_answers):
+                visit = named_in_order[cell.phase]
+        for test in visit:
             if test in named:
                 expectation = expectations.ask(cell, test)
                 answers = answers_of.get(id(expectation))
                 if answers is None:
                     answers = answers_of[id(expectation)] = {}
                     keep.append(expectation)
+                usual = False
             else:
                 if common is None:
                     common = expectations.ask(cell, test)
                     common_answers = answers_of.setdefault(id(common), {})
                     keep.append(common)
-                expectation, answers = common, common_answers
+                expectation, answers, usual = common, common_answers, True
             found = recorded.get(test)
             if found is None:
-                add(new((cell, test, expectation, None, gap, "no result for this test")))
-                seen[id(gap)] = gap
+                other[test] = new((cell, test, expectation, None, gap, "no result for this test"))
                 continue
             outcome = found.outcome
             answer = answers.get(id(outcome))
             if answer is None:
-                answer = verdict_for(expectation, found)
                 if _by_outcome_only(expectation, outcome):
-                    answers[id(outcome)] = answer
-                seen[id(answer[0])] = answer[0]
-            add(new((cell, test, expectation, found, answer[0], answer[1])))
+                    answer = answers[id(outcome)] = verdict_for(expectation, found)
+                else:
+                    # The verdict depends on the exception and message too; the failures
+                    # of one cause repeat both (shared strings), so each is judged once.
+                    reason = (id(expectation), id(outcome), found.exc_type, found.message)
+                    answer = by_reason.get(reason)
+                    if answer is None:
+                        answer = by_reason[reason] = verdict_for(expectation, found)
+            verdict = answer[0]
+            if verdict is not as_expected or not usual:
+                other[test] = new((cell, test, expectation, found, verdict, answer[1]))
+        blocks.append(CellJudgement(cell, in_order, recorded, common, other))
 
     fail_on = matrix.gates.fail_on
-    failed = bool(fail_on.intersection(seen.values())) or any(not c.passed for c in coverage)
+    failed = _fails(blocks, fail_on) or any(not c.passed for c in coverage)
     if problems:
         exit_code = ExitCode.INCOMPLETE
     elif failed:
@@ -320,7 +349,7 @@ def _judge(
     else:
         exit_code = ExitCode.OK
     return GateResult(
-        judged=tuple(judged),
+        judged=JudgedItems(blocks),
         exit_code=int(exit_code),
         fail_on=fail_on,
         problems=tuple(problems),
@@ -334,6 +363,49 @@ def _judge(
         duration=duration,
         sources=merged.sources,
     )
+
+
+def _fails(blocks: Sequence[CellJudgement], fail_on: frozenset[Verdict]) -> bool:
+    """Whether any judged item has a verdict in `fail_on`.
+
+    Decided from the items themselves (never from verdicts worked out along the
+    way), comparing identities: hashing an enum member runs Python code.
+    """
+    failing = {id(verdict) for verdict in fail_on}
+    usual_fails = id(Verdict.AS_EXPECTED) in failing
+    for block in blocks:
+        if usual_fails and len(block.other) < len(block.tests):
+            return True
+        for item in block.other.values():
+            if id(item.verdict) in failing:
+                return True
+    return False
+
+
+def _all_as_expected(
+    expectation: Expectation,
+    recorded: Mapping[str, Record],
+    answers: dict[int, tuple[Verdict, str]],
+) -> bool:
+    """Whether every record's verdict is as expected, judged once per distinct outcome.
+
+    Only outcomes whose verdict depends on nothing else count (`_by_outcome_only`);
+    the distinct outcomes are found by identity in C-level passes over the records.
+    """
+    records = recorded.values()
+    for key in set(map(id, map(_OUTCOME, records))):
+        answer = answers.get(key)
+        if answer is None:
+            record = next(r for r in records if id(r.outcome) == key)
+            if not _by_outcome_only(expectation, record.outcome):
+                return False
+            answer = answers[key] = verdict_for(expectation, record)
+        if answer[0] is not Verdict.AS_EXPECTED:
+            return False
+    return True
+
+
+_OUTCOME = operator.attrgetter("outcome")
 
 
 def _by_outcome_only(expectation: Expectation, outcome: Outcome) -> bool:
@@ -475,40 +547,67 @@ def _count(result: GateResult) -> _Facts:
     items: list[Judged] = []
     fail_on = result.fail_on
     as_expected = Verdict.AS_EXPECTED
-    summary: CellSummary | None = None
-    ok = plain = 0
-    # judged is grouped by cell (report order), so a new Cell object starts a new summary;
-    # as-expected items, nearly all of them, are only counted (no enum hashing).
-    for judged in result.judged:
-        cell = judged.cell
-        if summary is None or cell is not summary.cell:
-            if summary is not None:
-                _close(summary, ok)
-                plain += ok
-            summary = CellSummary(cell)
-            summaries.append(summary)
-            ok = 0
-        verdict = judged.verdict
-        if verdict is as_expected:
-            ok += 1
-            continue
-        totals[verdict] += 1
-        summary.total += 1
-        summary.verdicts[verdict] = summary.verdicts.get(verdict, 0) + 1
-        if verdict in UNEXPECTED_VERDICTS:
-            items.append(judged)
-            summary.unexpected += 1
-            if verdict in fail_on:
-                summary.failing += 1
-            if judged.test == ALL_TESTS and judged.record is None:
-                summary.star = True
-        else:
-            summary.ok += 1
-    if summary is not None:
+    plain = 0
+    # A block's usual items, nearly all of them, are only counted (no enum hashing).
+    for block in judgements(result):
+        summary = CellSummary(block.cell)
+        summaries.append(summary)
+        ok = len(block.tests) - len(block.other)
+        for judged in block.other.values():
+            verdict = judged.verdict
+            if verdict is as_expected:
+                ok += 1
+                continue
+            totals[verdict] += 1
+            summary.total += 1
+            summary.verdicts[verdict] = summary.verdicts.get(verdict, 0) + 1
+            if verdict in UNEXPECTED_VERDICTS:
+                items.append(judged)
+                summary.unexpected += 1
+                if verdict in fail_on:
+                    summary.failing += 1
+                if judged.test == ALL_TESTS and judged.record is None:
+                    summary.star = True
+            else:
+                summary.ok += 1
         _close(summary, ok)
         plain += ok
     totals[as_expected] = plain
     return _Facts(_merge_same_cells(summaries), totals, items)
+
+
+def judgements(result: GateResult) -> tuple[CellJudgement, ...]:
+    """The result's items as cell blocks, in report order, for reports that walk them.
+
+    The gate's own result holds them (`JudgedItems`); for a result built by hand
+    from any sequence of items they are worked out once: a block per run of
+    items with the same cell, every item kept as it is.
+    """
+    judged = result.judged
+    if isinstance(judged, JudgedItems):
+        return judged.blocks
+    return _grouped(result)
+
+
+def _group(result: GateResult) -> tuple[CellJudgement, ...]:
+    blocks: list[CellJudgement] = []
+    cell: Cell | None = None
+    tests: list[str] = []
+    other: dict[str, Judged] = {}
+    for judged in result.judged:
+        # A new cell, or a test repeated within one cell's run, starts a block.
+        if judged.cell is not cell or judged.test in other:
+            if cell is not None:
+                blocks.append(CellJudgement(cell, tests, {}, None, other))
+            cell, tests, other = judged.cell, [], {}
+        tests.append(judged.test)
+        other[judged.test] = judged
+    if cell is not None:
+        blocks.append(CellJudgement(cell, tests, {}, None, other))
+    return tuple(blocks)
+
+
+_grouped: IdentityCache[GateResult, tuple[CellJudgement, ...]] = IdentityCache(_group)
 
 
 # Each report needs the same counts; a gate result is immutable, so they are worked

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, overload
 
 from migmatrix.outcomes import Expected, Outcome, Verdict
 
@@ -317,6 +317,99 @@ def _judged_maker() -> Callable[[JudgedValues], Judged]:
 new_judged = _judged_maker()
 
 
+class CellJudgement:
+    """One cell's judged items, kept compactly: most tests are simply as expected.
+
+    `tests` are the cell's judged test ids in report order and `records` its
+    records by test id. A test in `other` has that item; every other test is
+    the usual item: as expected, under `expectation`, for `records[test]`, with
+    no detail (`item` builds it). The gate keeps only the unusual items as
+    objects, which is most of what makes judging and reporting 300,000 results
+    fast; consumers that need every item iterate the block.
+    """
+
+    __slots__ = ("cell", "expectation", "other", "records", "tests")
+
+    def __init__(
+        self,
+        cell: Cell,
+        tests: Sequence[str],
+        records: Mapping[str, Record],
+        expectation: Expectation | None,
+        other: Mapping[str, Judged],
+    ) -> None:
+        self.cell = cell
+        self.tests = tests
+        self.records = records
+        self.expectation = expectation
+        self.other = other
+
+    def item(self, test: str) -> Judged:
+        """The judged item for one of the block's tests."""
+        found = self.other.get(test)
+        if found is not None:
+            return found
+        expectation = self.expectation
+        if expectation is None:
+            msg = f"{self.cell.id}: {test!r} is neither in `other` nor a usual item of the block"
+            raise KeyError(msg)
+        return new_judged((self.cell, test, expectation, self.records[test], _AS_EXPECTED, ""))
+
+    def __iter__(self) -> Iterator[Judged]:
+        return map(self.item, self.tests)
+
+    def __len__(self) -> int:
+        return len(self.tests)
+
+
+_AS_EXPECTED = Verdict.AS_EXPECTED
+
+
+class JudgedItems(Sequence[Judged]):
+    """Every judged item of a gate, in report order, held as `CellJudgement` blocks.
+
+    A sequence of `Judged`; the items are built when first indexed or
+    iterated. The reports walk `blocks` instead (gate.judgements).
+    """
+
+    __slots__ = ("_items", "blocks")
+
+    def __init__(self, blocks: Sequence[CellJudgement]) -> None:
+        self.blocks = tuple(blocks)
+        self._items: tuple[Judged, ...] | None = None
+
+    def _all(self) -> tuple[Judged, ...]:
+        if self._items is None:
+            self._items = tuple(item for block in self.blocks for item in block)
+        return self._items
+
+    def __iter__(self) -> Iterator[Judged]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return sum(len(block.tests) for block in self.blocks)
+
+    @overload
+    def __getitem__(self, index: int) -> Judged: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Judged, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Judged | tuple[Judged, ...]:
+        return self._all()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (JudgedItems, tuple)):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return f"JudgedItems({len(self)} items in {len(self.blocks)} cells)"
+
+
 @dataclasses.dataclass(frozen=True)
 class CoverageVerdict:
     rule: CoverageRule
@@ -329,12 +422,14 @@ class GateResult:
     """Everything the reports need, in a deterministic order.
 
     `judged` is sorted by (phase order, adapter order, env order, python, test);
+    the gate gives a `JudgedItems`, whose cell blocks the reports walk, and a
+    result built by hand may give any sequence (a tuple, say);
     `problems` are merge problems (incomplete files, conflicts, digest mismatch);
     `phases`/`adapters`/`envs`/`pythons` give the display order of the axes
     (adapters in rollout order for swept states).
     """
 
-    judged: tuple[Judged, ...]
+    judged: Sequence[Judged]
     exit_code: int
     fail_on: frozenset[Verdict]
     problems: tuple[str, ...]

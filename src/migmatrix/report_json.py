@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from migmatrix.gate import rule_words, status, summarize, verdict_totals
-from migmatrix.model import Cell, GateResult, Judged
+from migmatrix.gate import judgements, rule_words, status, summarize, verdict_totals
+from migmatrix.model import GateResult, Judged
 from migmatrix.outcomes import Verdict
 from migmatrix.results import paused_gc
 
@@ -71,17 +71,19 @@ def _build(result: GateResult) -> dict[str, Any]:
     as_expected: dict[str, list[str]] = {}
     results = []
     plain = Verdict.AS_EXPECTED
-    cell: Cell | None = None
-    tests: list[str] = []
     shared: dict[tuple[int, int, Verdict, str], dict[str, Any]] = {}
-    for judged in result.judged:
-        if judged.cell is not cell:
-            cell = judged.cell
-            tests = as_expected.setdefault(cell.id, [])
-        if judged.verdict is plain:
-            tests.append(judged.test)
-        else:
-            results.append(_result(judged, shared))
+    for block in judgements(result):
+        tests = as_expected.setdefault(block.cell.id, [])
+        other = block.other
+        if not other:
+            tests.extend(block.tests)  # every item is a usual one: as expected
+            continue
+        for test in block.tests:
+            judged = other.get(test)
+            if judged is None or judged.verdict is plain:
+                tests.append(test)
+            else:
+                results.append(_result(judged, shared))
     cells = []
     for summary in summarize(result):
         cell = summary.cell

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from migmatrix.gate import got, summarize
-from migmatrix.model import Cell, GateResult, Judged
+from migmatrix.gate import got, judgements, summarize
+from migmatrix.model import Cell, GateResult, Judged, Record
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Outcome, Verdict
 from migmatrix.results import paused_gc
 
@@ -102,14 +102,13 @@ def render_junit(result: GateResult) -> str:
 class _Suite:
     """One cell's testsuite while it is being written: its lines and counts."""
 
-    __slots__ = ("cell", "durations", "lines", "skipped", "tests")
+    __slots__ = ("cell", "durations", "lines", "skipped")
 
     def __init__(self, cell: Cell) -> None:
         self.cell = cell
-        self.lines: list[str] = []
+        self.lines: list[str] = []  # one per testcase
         self.durations: list[float] = []
         self.skipped = 0
-        self.tests = 0
 
 
 def _render(result: GateResult) -> str:
@@ -118,40 +117,42 @@ def _render(result: GateResult) -> str:
     plain = Verdict.AS_EXPECTED
     passed, skipped = Outcome.PASSED, Outcome.SKIPPED
     escape = xml_escape
-    # Test ids repeat in every cell: each is escaped once.
+    # Test ids repeat in every cell: each is escaped once (with the text after it).
     names: dict[str, str] = {}
     tails: dict[tuple[int, Verdict], str] = {}
-    suite = _Suite(Cell("", "", "", ""))  # replaced at the first item
-    cell: Cell | None = None
-    cid = head = ""
-    lines: list[str] = []
-    durations: list[float] = []
-    # One pass in report order; judged is grouped by cell, so the suite changes rarely.
-    for judged in result.judged:
-        if judged.cell is not cell:
-            cell = judged.cell
-            found = suites.get(cell.id)
-            if found is None:
-                found = suites[cell.id] = _Suite(cell)
-            suite, lines, durations = found, found.lines, found.durations
-            cid = escape(cell.id)
-            head = f'    <testcase classname="{cid}" name="'
-        suite.tests += 1
-        record = judged.record
-        test = judged.test
-        if record is not None:
-            duration = record.duration
-            durations.append(duration)
-            # The bulk: an as-expected pass is one line.
-            if judged.verdict is plain and record.outcome is passed:
-                name = names.get(test)
-                if name is None:
-                    name = names[test] = escape(test)
-                lines.append(f'{head}{name}" time="{duration:.3f}"/>')
-                continue
-            if judged.verdict is plain and record.outcome is skipped:
-                suite.skipped += 1
-        _testcase(judged, cid, lines, tails)
+    # One pass in report order, a cell block at a time (gate.judgements).
+    for block in judgements(result):
+        cell = block.cell
+        suite = suites.get(cell.id)
+        if suite is None:
+            suite = suites[cell.id] = _Suite(cell)
+        lines, durations = suite.lines, suite.durations
+        cid = escape(cell.id)
+        head = f'    <testcase classname="{cid}" name="'
+        other, records = block.other, block.records
+        for test in block.tests:
+            judged = other.get(test)
+            if judged is None:
+                record: Record | None = records[test]  # a usual item: as expected
+                verdict = plain
+            else:
+                # Judged is a named tuple: one unpacking instead of two attribute lookups.
+                _, _, _, record, verdict, _ = judged
+            if record is not None:
+                duration = record.duration
+                durations.append(duration)
+                if verdict is plain:
+                    outcome = record.outcome
+                    # The bulk: an as-expected pass is one line.
+                    if outcome is passed:
+                        name = names.get(test)
+                        if name is None:
+                            name = names[test] = escape(test) + '" time="'
+                        lines.append(f'{head}{name}{duration:.3f}"/>')
+                        continue
+                    if outcome is skipped:
+                        suite.skipped += 1
+            _testcase(judged or block.item(test), cid, lines, tails)
 
     out = []
     total_tests = total_failures = total_skipped = 0
@@ -161,12 +162,13 @@ def _render(result: GateResult) -> str:
         cell = suite.cell
         # sum() as before: Python 3.12 sums floats with compensation, byte for byte the same.
         time = sum(suite.durations)
-        total_tests += suite.tests
+        tests = len(suite.lines)
+        total_tests += tests
         total_failures += summary.unexpected
         total_skipped += suite.skipped
         total_time += time
         out.append(
-            f'  <testsuite name="{xml_escape(cell_id)}" tests="{suite.tests}" '
+            f'  <testsuite name="{xml_escape(cell_id)}" tests="{tests}" '
             f'failures="{summary.unexpected}" errors="0" skipped="{suite.skipped}" '
             f'time="{_seconds(time)}">\n'
             "    <properties>\n"

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from pathlib import Path
 
 import pytest
 from gate_data import full_run, sample_result, write_project
 
-from migmatrix.gate import exc_type_matches, judge, matrix_tables, summarize, verdict_for
+from migmatrix.expect import expectation_for
+from migmatrix.gate import (
+    exc_type_matches,
+    judge,
+    judgements,
+    matrix_tables,
+    summarize,
+    verdict_for,
+)
 from migmatrix.load import load_matrix
 from migmatrix.merge import Merged, by_cell
 from migmatrix.model import (
@@ -17,11 +26,17 @@ from migmatrix.model import (
     CoverageVerdict,
     Expectation,
     Judged,
+    JudgedItems,
     Matrix,
     Record,
 )
 from migmatrix.outcomes import ExitCode, Expected, Outcome, Verdict
 from migmatrix.plan import plan_cells
+from migmatrix.report_html import render_html
+from migmatrix.report_json import render_json
+from migmatrix.report_junit import render_junit
+from migmatrix.report_markdown import render_markdown
+from migmatrix.report_terminal import render_terminal
 
 P, F, E, S = Expected.PASS, Expected.FAIL, Expected.ERROR, Expected.SKIP
 
@@ -281,3 +296,151 @@ def test_judged_items_equal_hash_and_freeze_like_constructed_ones(matrix: Matrix
         assert item._asdict() == rebuilt._asdict()
         with pytest.raises(AttributeError):
             item.verdict = Verdict.REGRESSION  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- the compact gate
+
+# Rules that make the gate's shortcuts matter: a common expectation per cell, a
+# reason-checked expected failure, and a test glob that gives some tests their own.
+MIXED = """\
+python: ["3.12"]
+phases: {reproduction: suites/reproduction, golden_path: suites/golden_path}
+adapters:
+  deprecated: {object: "adapters.deprecated:adapter", features: []}
+  ssot: {object: "adapters.ssot:adapter", features: [ssot-engine]}
+envs: {unit: {features: [in-memory]}, integration: {features: [sqlite]}}
+expect:
+  default: pass
+  rules:
+    - phase: reproduction
+      unless: [ssot-engine]
+      outcome: fail
+      raises: AssertionError
+      match: "SSOT"
+    - test: "t.py::flaky_*"
+      outcome: [pass, fail]
+    - test: "t.py::skip_*"
+      env: integration
+      outcome: skip
+"""
+
+
+def one_by_one(matrix: Matrix, records: list[Record]) -> dict[tuple[str, str], tuple[object, ...]]:
+    """What the gate must decide, worked out for every item with no shortcut at all."""
+    cells = plan_cells(matrix)
+    recorded = by_cell(records)
+    phase_tests: dict[str, set[str]] = {}
+    for cell in cells:
+        phase_tests.setdefault(cell.phase, set()).update(recorded.get(cell.id, {}))
+    want: dict[tuple[str, str], tuple[object, ...]] = {}
+    for cell in cells:
+        tests = recorded.get(cell.id)
+        if not tests:
+            expectation, _ = expectation_for(matrix, cell, "*")
+            want[(cell.id, "*")] = (expectation, None, Verdict.MISSING, "no results for this cell")
+            continue
+        for test in sorted(phase_tests[cell.phase]):
+            expectation, _ = expectation_for(matrix, cell, test)
+            found = tests.get(test)
+            if found is None:
+                want[(cell.id, test)] = (
+                    expectation,
+                    None,
+                    Verdict.MISSING,
+                    "no result for this test",
+                )
+            else:
+                want[(cell.id, test)] = (expectation, found, *verdict_for(expectation, found))
+    return want
+
+
+TIDY_CELL = "golden_path/ssot/unit/py3.12"
+NAMED_ONLY_CELL = "golden_path/ssot/integration/py3.12"
+
+
+def random_run(matrix: Matrix, seed: int) -> list[Record]:
+    """A run of MIXED where any test may pass, fail for either reason, err, skip or be lost."""
+    rng = random.Random(seed)
+    tests = [f"t.py::test_{i}" for i in range(12)] + ["t.py::flaky_1", "t.py::skip_1"]
+    records = []
+    for cell in plan_cells(matrix):
+        # golden_path/ssot/unit is always tidy and green: the gate's shortcut must show.
+        # In golden_path/ssot/integration only the named tests differ, as their rules
+        # allow: a flaky test fails, a skip test skips (no verdict fails the gate).
+        green = cell.id == TIDY_CELL
+        if cell.id == NAMED_ONLY_CELL:
+            for test in tests:
+                outcome = {"t.py::flaky_1": Outcome.FAILED, "t.py::skip_1": Outcome.SKIPPED}.get(
+                    test, Outcome.PASSED
+                )
+                exc = "AssertionError" if outcome is Outcome.FAILED else None
+                records.append(Record(cell.id, test, outcome, 0.001, exc, "boom" if exc else None))
+            continue
+        if not green and rng.random() < 0.1:
+            continue  # a cell with no results at all
+        # Cells behave alike, as real ones do: a tidy one entirely, others mostly.
+        tidy = green or rng.random() < 0.4
+        usual = Outcome.PASSED if green else rng.choice([Outcome.PASSED, Outcome.FAILED])
+        for test in tests:
+            outcome = usual if tidy or rng.random() < 0.8 else rng.choice(list(Outcome))
+            if not tidy and rng.random() < 0.05:
+                continue  # a lost result
+            exc, message = None, None
+            if outcome in (Outcome.FAILED, Outcome.ERROR):
+                exc = rng.choice(["AssertionError", "KeyError"])
+                message = rng.choice(["SSOT VIOLATION: shared", "boom"])
+            records.append(Record(cell.id, test, outcome, 0.001, exc, message))
+    return records
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_the_gate_decides_what_judging_each_item_alone_decides(tmp_path: Path, seed: int) -> None:
+    # The gate skips work: it judges an outcome once per expectation, a failure once per
+    # reason, and a cell whose outcomes are all plainly as expected without visiting its
+    # tests (model.CellJudgement). Every item must still be what one-by-one judging says.
+    path = write_project(tmp_path)
+    path.write_text(MIXED, encoding="utf-8")
+    matrix = load_matrix(path, import_adapters=False)
+    records = random_run(matrix, seed)
+    result = judge(matrix, plan_cells(matrix), merged(records))
+    got = {
+        (j.cell.id, j.test): (j.expectation, j.record, j.verdict, j.detail) for j in result.judged
+    }
+    want = one_by_one(matrix, records)
+    assert got == want
+    assert len(result.judged) == len(got)  # no item twice
+    # The exit code follows the items' verdicts, not those worked out on the way (the
+    # named-only cell's failure would be a regression under the cell's common expectation).
+    failing = any(item[2] in matrix.gates.fail_on for item in want.values())
+    assert result.exit_code == (ExitCode.GATE_FAILED if failing else ExitCode.OK)
+    named_only = {item[2] for key, item in want.items() if key[0] == NAMED_ONLY_CELL}
+    assert named_only == {Verdict.AS_EXPECTED, Verdict.FLAKY}
+    lone = judge(
+        matrix, [c for c in plan_cells(matrix) if c.id == NAMED_ONLY_CELL], merged(records)
+    )
+    assert lone.exit_code == ExitCode.OK
+    # Blocks and items agree: every item is in its cell's block, in the same order.
+    blocks = judgements(result)
+    assert [item for block in blocks for item in block] == list(result.judged)
+    # The green cell was judged without visiting its tests: only the named ones are objects.
+    (tidy,) = [block for block in blocks if block.cell.id == TIDY_CELL]
+    assert set(tidy.other) == {"t.py::flaky_1", "t.py::skip_1"}
+    assert len(tidy.tests) == 14
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_reports_are_the_same_bytes_from_cell_blocks_and_from_plain_items(
+    tmp_path: Path, seed: int
+) -> None:
+    # The reports walk the gate's cell blocks; a result built by hand holds a plain tuple
+    # of items, which they group themselves (gate.judgements). Both give the same bytes.
+    path = write_project(tmp_path)
+    path.write_text(MIXED, encoding="utf-8")
+    matrix = load_matrix(path, import_adapters=False)
+    result = judge(matrix, plan_cells(matrix), merged(random_run(matrix, seed)))
+    plain = dataclasses.replace(result, judged=tuple(result.judged))
+    assert isinstance(result.judged, JudgedItems)
+    assert plain == result
+    assert all(len(block.other) == len(block.tests) for block in judgements(plain))
+    for render in (render_terminal, render_markdown, render_json, render_junit, render_html):
+        assert render(plain) == render(result), render.__module__
