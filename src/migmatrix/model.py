@@ -200,8 +200,10 @@ class Cell:
     components: tuple[str, ...] = ()
     features: frozenset[str] = frozenset()
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
+        # Worked out once per cell: reports ask for it per item, hundreds of thousands
+        # of times. (A frozen dataclass still has the instance dictionary this needs.)
         return f"{self.phase}/{self.adapter}/{self.env}/py{self.python}"
 
 

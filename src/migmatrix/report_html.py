@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import html
 import json
+import operator
 import os
 from collections.abc import Iterable, Sequence
 from importlib import resources
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from migmatrix.gate import judgements, summarize, verdict_totals
 from migmatrix.model import Cell, GateResult, Judged
 from migmatrix.outcomes import ExitCode, Outcome, Verdict
 
@@ -156,6 +158,9 @@ def _note(judged: Judged) -> str:
     return " \u00b7 ".join(bits)
 
 
+_TEST = operator.attrgetter("test")
+
+
 def build_data(result: GateResult) -> dict[str, Any]:
     """The JSON-ready content of the report's data blob (documented in the module docstring)."""
     by_cell: dict[str, list[Judged]] = {}
@@ -183,7 +188,7 @@ def build_data(result: GateResult) -> dict[str, Any]:
         )
 
     cells.sort(key=cell_key)
-    tests = sorted({j.test for j in result.judged})
+    tests = sorted({test for block in judgements(result) for test in block.tests})
     test_pos = {t: i for i, t in enumerate(tests)}
     verdicts = list(Verdict)
     verdict_pos = {v: i for i, v in enumerate(verdicts)}
@@ -196,8 +201,12 @@ def build_data(result: GateResult) -> dict[str, Any]:
     col_m: list[int] = []
     col_x: list[int] = []
     cell_rows: list[dict[str, Any]] = []
+    # Identity-keyed lookups: hashing an enum member runs Python code, and most items
+    # share their expectation, outcome, verdict and exception (so their `kind`).
+    verdict_at = {id(v): i for v, i in verdict_pos.items()}
+    kind_of: dict[tuple[int, int, int, str | None], int] = {}
     for cell in cells:
-        rows = sorted(by_cell[cell.id], key=lambda j: j.test)
+        rows = sorted(by_cell[cell.id], key=_TEST)
         counts = [0] * len(verdicts)
         prev = 0
         cell_rows.append(
@@ -215,22 +224,29 @@ def build_data(result: GateResult) -> dict[str, Any]:
         for j in rows:
             rec = j.record
             exc = rec.exc_type if rec is not None else None
-            note = _note(j)
-            kind = (
-                strings.add(j.expectation.describe()),
-                -1 if rec is None else outcome_pos[rec.outcome],
-                verdict_pos[j.verdict],
-                -1 if not exc else strings.add(exc),
-                strings.add(note) if note else -1,
-            )
-            col_k.append(kinds.add(kind))
+            verdict = j.verdict
+            key = (id(j.expectation), -1 if rec is None else id(rec.outcome), id(verdict), exc)
+            k = kind_of.get(key)
+            if k is None:
+                # The first item of its kind adds the kind's strings, in the same order
+                # as ever; later ones would only find them in the table.
+                note = _note(j)
+                kind = (
+                    strings.add(j.expectation.describe()),
+                    -1 if rec is None else outcome_pos[rec.outcome],
+                    verdict_pos[verdict],
+                    -1 if not exc else strings.add(exc),
+                    strings.add(note) if note else -1,
+                )
+                k = kind_of[key] = kinds.add(kind)
+            col_k.append(k)
             t = test_pos[j.test]
             col_t.append(t - prev)
             prev = t
             col_d.append(0 if rec is None else round(rec.duration * 1000))
             col_m.append(strings.add(_clip(rec.message)) + 1 if rec and rec.message else 0)
             col_x.append(strings.add(_clip(j.detail)) + 1 if j.detail else 0)
-            counts[verdict_pos[j.verdict]] += 1
+            counts[verdict_at[id(verdict)]] += 1
     return {
         "schema": SCHEMA,
         "page_size": PAGE_SIZE,
@@ -317,11 +333,9 @@ def _banner(exit_code: int) -> tuple[str, str]:
 
 def _summary_html(result: GateResult, title: str, href: str | None) -> str:
     word, cls = _banner(result.exit_code)
-    counts = {v: 0 for v in Verdict}
-    for j in result.judged:
-        counts[j.verdict] += 1
+    counts = verdict_totals(result)
     unexpected = sum(n for v, n in counts.items() if not v.expected)
-    ncells = len({j.cell.id for j in result.judged})
+    ncells = len(summarize(result))  # one summary per cell id
     out = [
         "<header>\n",
         f"<h1>{_esc(title)}</h1>\n",
