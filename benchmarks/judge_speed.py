@@ -77,23 +77,39 @@ def generate(folder: str, tests: int, files: int) -> tuple[str, int]:
     for cell in cells:
         fails = cell.adapter == "deprecated" and cell.phase in ("reproduction", "validation")
         for i, test in enumerate(test_ids):
+            # As the plugin writes them: a node id per item, two workers, and durations
+            # to the microsecond that rarely repeat.
+            nodeid = f"suites/{cell.phase}/{test}[{cell.id}]"
+            worker = f"gw{i % 2}"
+            duration = round(0.0004 + (i * 7919 % 25000) / 1e6, 6)
             if fails:
                 record = Record(
                     cell.id,
                     test,
                     Outcome.FAILED,
-                    0.01,
+                    duration,
                     "AssertionError",
                     "SSOT VIOLATION: run state shared across users",
-                    "gw0",
+                    worker,
                     1,
+                    nodeid,
                 )
             elif i % 2000 == 7:  # a few real regressions to report
                 record = Record(
-                    cell.id, test, Outcome.FAILED, 0.02, "KeyError", "'user_id'", "gw1", 1
+                    cell.id,
+                    test,
+                    Outcome.FAILED,
+                    duration,
+                    "KeyError",
+                    "'user_id'",
+                    worker,
+                    1,
+                    nodeid,
                 )
             else:
-                record = Record(cell.id, test, Outcome.PASSED, 0.005, None, None, "gw1", 1)
+                record = Record(
+                    cell.id, test, Outcome.PASSED, duration, None, None, worker, 1, nodeid
+                )
             shards[i % files].append(record)
             count += 1
     for index, records in enumerate(shards, 1):
