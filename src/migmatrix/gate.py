@@ -263,82 +263,8 @@ def _judge(
     phases, adapters, envs, pythons = display
     order = _cell_order(phases, adapters, envs, pythons)
 
-    blocks: list[CellJudgement] = []
-    new = new_judged
-    as_expected = Verdict.AS_EXPECTED
-    incomplete_cells = merged.incomplete_cells
-    # Per expectation (by identity), outcome (by identity) -> verdict and detail, for
-    # the outcomes whose verdict does not depend on the exception or message: nearly
-    # every item is one lookup. `keep` keeps the identities valid.
-    answers_of: dict[int, dict[int, tuple[Verdict, str]]] = {}
-    by_reason: dict[tuple[int, int, str | None, str | None], tuple[Verdict, str]] = {}
-    keep: list[Expectation] = []
-    named_of_phase = {phase: expectations.named(tests) for phase, tests in sorted_tests.items()}
-    named_in_order = {
-        phase: [test for test in tests if test in named_of_phase[phase]]
-        for phase, tests in sorted_tests.items()
-    }
-    for cell in sorted(set(cells), key=order):
-        cell_id = cell.id
-        recorded = by_cell.get(cell_id)
-        gap = Verdict.INCOMPLETE if cell_id in incomplete_cells else Verdict.MISSING
-        if not recorded:
-            expectation = expectations.get(cell, ALL_TESTS)
-            item = new((cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
-            blocks.append(CellJudgement(cell, (ALL_TESTS,), {}, None, {ALL_TESTS: item}))
-            continue
-        named = named_of_phase.get(cell.phase, frozenset())
-        common: Expectation | None = None
-        common_answers: dict[int, tuple[Verdict, str]] = {}
-        # Only the items that are not plainly as expected under the common
-        # expectation become objects (see CellJudgement).
-        other: dict[str, Judged] = {}
-        in_order: Sequence[str] = sorted_tests.get(cell.phase, ())
-        visit = in_order
-        first = next((test for test in in_order if test not in named), None)
-        if first is not None and len(recorded) == len(in_order):
-            # Every test recorded: when each outcome the cell shows is plainly as
-            # expected under the common expectation, so is every test no rule names,
-            # and only the named ones are visited.
-            common = expectations.ask(cell, first)
-            common_answers = answers_of.setdefault(id(common), {})
-            keep.append(common)
-            if _all_as_expected(common, recorded, common_answers):
-                visit = named_in_order[cell.phase]
-        for test in visit:
-            if test in named:
-                expectation = expectations.ask(cell, test)
-                answers = answers_of.get(id(expectation))
-                if answers is None:
-                    answers = answers_of[id(expectation)] = {}
-                    keep.append(expectation)
-                usual = False
-            else:
-                if common is None:
-                    common = expectations.ask(cell, test)
-                    common_answers = answers_of.setdefault(id(common), {})
-                    keep.append(common)
-                expectation, answers, usual = common, common_answers, True
-            found = recorded.get(test)
-            if found is None:
-                other[test] = new((cell, test, expectation, None, gap, "no result for this test"))
-                continue
-            outcome = found.outcome
-            answer = answers.get(id(outcome))
-            if answer is None:
-                if _by_outcome_only(expectation, outcome):
-                    answer = answers[id(outcome)] = verdict_for(expectation, found)
-                else:
-                    # The verdict depends on the exception and message too; the failures
-                    # of one cause repeat both (shared strings), so each is judged once.
-                    reason = (id(expectation), id(outcome), found.exc_type, found.message)
-                    answer = by_reason.get(reason)
-                    if answer is None:
-                        answer = by_reason[reason] = verdict_for(expectation, found)
-            verdict = answer[0]
-            if verdict is not as_expected or not usual:
-                other[test] = new((cell, test, expectation, found, verdict, answer[1]))
-        blocks.append(CellJudgement(cell, in_order, recorded, common, other))
+    judge_cell = _CellJudge(expectations, sorted_tests, merged.incomplete_cells)
+    blocks = [judge_cell(cell, by_cell.get(cell.id)) for cell in sorted(set(cells), key=order)]
 
     fail_on = matrix.gates.fail_on
     failed = _fails(blocks, fail_on) or any(not c.passed for c in coverage)
@@ -363,6 +289,98 @@ def _judge(
         duration=duration,
         sources=merged.sources,
     )
+
+
+class _CellJudge:
+    """Judges one cell at a time into a `CellJudgement`, sharing answers across cells.
+
+    Per expectation (by identity) and outcome (by identity), the verdict and
+    detail of the outcomes whose verdict depends on nothing else: nearly every
+    item is one lookup. A failure whose verdict depends on its exception and
+    message is judged once per (expectation, outcome, exception, message): the
+    failures of one cause repeat both (shared strings). `keep` holds every
+    expectation whose identity is a key, so no identity is reused.
+    """
+
+    def __init__(
+        self,
+        expectations: _Expectations,
+        sorted_tests: Mapping[str, Sequence[str]],
+        incomplete_cells: Collection[str],
+    ) -> None:
+        self.expectations = expectations
+        self.sorted_tests = sorted_tests
+        self.incomplete_cells = incomplete_cells
+        self.named_of_phase = {
+            phase: expectations.named(tests) for phase, tests in sorted_tests.items()
+        }
+        self.named_in_order = {
+            phase: [test for test in tests if test in self.named_of_phase[phase]]
+            for phase, tests in sorted_tests.items()
+        }
+        self.answers_of: dict[int, dict[int, tuple[Verdict, str]]] = {}
+        self.by_reason: dict[tuple[int, int, str | None, str | None], tuple[Verdict, str]] = {}
+        self.keep: list[Expectation] = []
+
+    def _answers(self, expectation: Expectation) -> dict[int, tuple[Verdict, str]]:
+        answers = self.answers_of.get(id(expectation))
+        if answers is None:
+            answers = self.answers_of[id(expectation)] = {}
+            self.keep.append(expectation)
+        return answers
+
+    def __call__(self, cell: Cell, recorded: Mapping[str, Record] | None) -> CellJudgement:
+        expectations, new = self.expectations, new_judged
+        gap = Verdict.INCOMPLETE if cell.id in self.incomplete_cells else Verdict.MISSING
+        if not recorded:
+            expectation = expectations.get(cell, ALL_TESTS)
+            item = new((cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
+            return CellJudgement(cell, (ALL_TESTS,), {}, None, {ALL_TESTS: item})
+        named = self.named_of_phase.get(cell.phase, frozenset())
+        common: Expectation | None = None
+        common_answers: dict[int, tuple[Verdict, str]] = {}
+        # Only the items that are not plainly as expected under the common
+        # expectation become objects (see CellJudgement).
+        other: dict[str, Judged] = {}
+        in_order: Sequence[str] = self.sorted_tests.get(cell.phase, ())
+        visit = in_order
+        first = next((test for test in in_order if test not in named), None)
+        if first is not None and len(recorded) == len(in_order):
+            # Every test recorded: when each outcome the cell shows is plainly as
+            # expected under the common expectation, so is every test no rule names,
+            # and only the named ones are visited.
+            common = expectations.ask(cell, first)
+            common_answers = self._answers(common)
+            if _all_as_expected(common, recorded, common_answers):
+                visit = self.named_in_order[cell.phase]
+        as_expected, by_reason = Verdict.AS_EXPECTED, self.by_reason
+        for test in visit:
+            if test in named:
+                expectation = expectations.ask(cell, test)
+                answers, usual = self._answers(expectation), False
+            else:
+                if common is None:
+                    common = expectations.ask(cell, test)
+                    common_answers = self._answers(common)
+                expectation, answers, usual = common, common_answers, True
+            found = recorded.get(test)
+            if found is None:
+                other[test] = new((cell, test, expectation, None, gap, "no result for this test"))
+                continue
+            outcome = found.outcome
+            answer = answers.get(id(outcome))
+            if answer is None:
+                if _by_outcome_only(expectation, outcome):
+                    answer = answers[id(outcome)] = verdict_for(expectation, found)
+                else:
+                    reason = (id(expectation), id(outcome), found.exc_type, found.message)
+                    answer = by_reason.get(reason)
+                    if answer is None:
+                        answer = by_reason[reason] = verdict_for(expectation, found)
+            verdict = answer[0]
+            if verdict is not as_expected or not usual:
+                other[test] = new((cell, test, expectation, found, verdict, answer[1]))
+        return CellJudgement(cell, in_order, recorded, common, other)
 
 
 def _fails(blocks: Sequence[CellJudgement], fail_on: frozenset[Verdict]) -> bool:
