@@ -50,7 +50,7 @@ def run(session: nox.Session) -> None:
 @nox.session(requires=[f"run-{py}" for py in AXES.python])
 def matrix(session: nox.Session) -> None:
     """The whole matrix: every interpreter's run, then the gate and the reports."""
-    mm.install_project(session, "speed")
+    mm.install_project(session)
     wanted = mm.selected_pythons(AXES, session.posargs)
     found = [py for py in wanted if mm.interpreter_available(py)]
     for py in wanted:
@@ -67,7 +67,7 @@ def matrix(session: nox.Session) -> None:
 @nox.session
 def gate(session: nox.Session) -> None:
     """Merge whatever results and coverage data exist, gate and report (CI's last job)."""
-    mm.install_project(session, "speed")
+    mm.install_project(session)
     _gate(session, mm.selection_args(session.posargs))
 
 
@@ -117,7 +117,7 @@ def cell(session: nox.Session, cell: str) -> None:
 @nox.session(python=TEST_PYTHON)
 def tests(session: nox.Session) -> None:
     """The project's own test suite (harness, backend, server, suites, reports)."""
-    mm.install_project(session, "netra", "speed", "test")
+    mm.install_project(session, "netra", "test")
     session.run("pytest", "tests", "-n", "auto", "--dist", "worksteal", *session.posargs)
 
 

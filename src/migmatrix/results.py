@@ -60,7 +60,8 @@ def json_block(block: bytes) -> Any:
 def _block_loader() -> Callable[[bytes], Any]:
     """What parses a whole block: orjson's `loads` when it is installed, else `json_block`.
 
-    orjson is optional and parses a block two to three times faster. Both give
+    orjson (a dependency on CPython, where its wheels exist) parses a block two to
+    three times faster; on other implementations the json module does. Both give
     equal values for every document both accept; what orjson refuses (NaN, huge
     integers, ...) falls back to the per-line json path, so the choice changes
     the speed, never the records read.
