@@ -1,8 +1,10 @@
 """The typed data that flows through the pipeline load -> plan -> run -> merge -> gate -> report.
 
-These are plain frozen dataclasses with no behaviour beyond derived properties, so
-every step can be tested by building its input by hand. The loader is the only
-place that turns YAML into these objects; everything after it trusts them.
+These are plain frozen dataclasses and named tuples with no behaviour beyond
+derived properties, so every step can be tested by building its input by hand;
+the two judge-side containers (`CellJudgement`, `JudgedItems`) only hold the
+gate's items compactly. The loader is the only place that turns YAML into these
+objects; everything after it trusts them.
 """
 
 from __future__ import annotations

@@ -444,3 +444,23 @@ def test_reports_are_the_same_bytes_from_cell_blocks_and_from_plain_items(
     assert all(len(block.other) == len(block.tests) for block in judgements(plain))
     for render in (render_terminal, render_markdown, render_json, render_junit, render_html):
         assert render(plain) == render(result), render.__module__
+
+
+def test_judged_items_are_a_sequence_equal_to_the_plain_tuple(matrix: Matrix) -> None:
+    records = [r for r in full_run(matrix) if r.test != "t.py::b" or "ssot" not in r.cell]
+    result = judge(matrix, plan_cells(matrix), merged(records))
+    items = result.judged
+    assert isinstance(items, JudgedItems)
+    plain = tuple(items)
+    assert len(items) == len(plain) == sum(len(block.tests) for block in items.blocks)
+    assert (items[0], items[-1], items[1:4]) == (plain[0], plain[-1], plain[1:4])
+    assert items == plain
+    assert plain == items
+    assert hash(items) == hash(plain)
+    assert items != list(plain)  # a sequence of another type is not equal, as for tuples
+    assert repr(items) == f"JudgedItems({len(plain)} items in {len(items.blocks)} cells)"
+    # A usual item is built on demand; a test the block does not hold is a clear KeyError.
+    block = items.blocks[0]
+    assert block.item(block.tests[0]) == plain[0]
+    with pytest.raises(KeyError, match=r"t\.py::nope"):
+        block.item("t.py::nope")
