@@ -276,14 +276,14 @@ def stale_rules(
         if not tests:
             continue
         group = index.group(cell)
-        globbed = []
+        globbed: list[tuple[int, str]] = []  # (rule index, test glob)
         for rule in group.rules:
             if rule.index not in unused:
                 continue
             if rule.test is None:
                 unused.discard(rule.index)  # it applies to every test of the cell
             else:
-                globbed.append(rule)
+                globbed.append((rule.index, rule.test))
         if not globbed:
             continue
         done = checked.setdefault(id(group), set())
@@ -291,7 +291,7 @@ def stale_rules(
             if test_id in done:
                 continue
             done.add(test_id)
-            for rule in globbed:
-                if rule.index in unused and selects_test(rule.test or "", test_id):
-                    unused.discard(rule.index)
+            for number, pattern in globbed:
+                if number in unused and selects_test(pattern, test_id):
+                    unused.discard(number)
     return tuple(rule for rule in matrix.rules if rule.index in unused)

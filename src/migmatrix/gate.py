@@ -344,8 +344,11 @@ class _CellJudge:
         other: dict[str, Judged] = {}
         in_order: Sequence[str] = self.sorted_tests.get(cell.phase, ())
         visit = in_order
-        first = next((test for test in in_order if test not in named), None)
-        if first is not None and len(recorded) == len(in_order):
+        # The first test no rule names asks for the common expectation.
+        first = None
+        if len(recorded) == len(in_order):
+            first = next((test for test in in_order if test not in named), None)
+        if first is not None:
             # Every test recorded: when each outcome the cell shows is plainly as
             # expected under the common expectation, so is every test no rule names,
             # and only the named ones are visited.
@@ -607,7 +610,7 @@ def judgements(result: GateResult) -> tuple[CellJudgement, ...]:
     return _grouped(result)
 
 
-def _group(result: GateResult) -> tuple[CellJudgement, ...]:
+def _blocks_of(result: GateResult) -> tuple[CellJudgement, ...]:
     blocks: list[CellJudgement] = []
     cell: Cell | None = None
     tests: list[str] = []
@@ -625,7 +628,7 @@ def _group(result: GateResult) -> tuple[CellJudgement, ...]:
     return tuple(blocks)
 
 
-_grouped: IdentityCache[GateResult, tuple[CellJudgement, ...]] = IdentityCache(_group)
+_grouped: IdentityCache[GateResult, tuple[CellJudgement, ...]] = IdentityCache(_blocks_of)
 
 
 # Each report needs the same counts; a gate result is immutable, so they are worked

@@ -66,17 +66,6 @@ class Merged:
         }
 
 
-def by_cell(records: Iterable[Record]) -> dict[str, dict[str, Record]]:
-    """Records as cell id -> test id -> record (a later record of the same pair wins)."""
-    cells: dict[str, dict[str, Record]] = {}
-    for record in records:
-        tests = cells.get(record.cell)
-        if tests is None:
-            tests = cells[record.cell] = {}
-        tests[record.test] = record
-    return cells
-
-
 def collect_paths(arguments: Iterable[str]) -> list[str]:
     """Expand command-line arguments: a folder means every `*.jsonl` directly in it.
 
@@ -138,7 +127,7 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
         problems.extend(results.problems)
 
         path = results.path
-        incoming, repeats = _group(results.records)
+        incoming, repeats = group_by_cell(results.records)
         if results.problems or results.footer is None:
             incomplete_cells.update(incoming)
         for record in repeats:
@@ -148,26 +137,22 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
         # file was written in.
         for cell_id in sorted(incoming):
             tests = incoming[cell_id]
-            kept = cells.get(cell_id)
-            if kept is None:
-                # A cell no earlier file had (the common case): taken whole.
-                cells[cell_id] = tests
-                if origin is not None:
-                    origin.update(dict.fromkeys(((cell_id, test) for test in tests), path))
-                continue
-            overlap = kept.keys() & tests.keys()
-            if overlap:
-                if origin is None:
-                    # Where each record came from is only needed to name the sides of a
-                    # conflict, so it is worked out once the first overlap shows up.
-                    origin = _origins(merged_files, cells)
-                for test in sorted(overlap):
-                    record = tests.pop(test)
-                    where = origin.get((cell_id, test), "?")
-                    agreeing += _meet(kept, record, where, path, problems)
-                    if kept[test] is record:
-                        origin[(cell_id, test)] = path
-            kept.update(tests)
+            # A cell no earlier file had (the common case) is taken whole.
+            kept = cells.setdefault(cell_id, tests)
+            if kept is not tests:
+                overlap = kept.keys() & tests.keys()
+                if overlap:
+                    if origin is None:
+                        # Where each record came from is only needed to name the sides of
+                        # a conflict, so it is worked out once the first overlap shows up.
+                        origin = _origins(merged_files, cells)
+                    for test in sorted(overlap):
+                        record = tests.pop(test)
+                        where = origin.get((cell_id, test), "?")
+                        agreeing += _meet(kept, record, where, path, problems)
+                        if kept[test] is record:
+                            origin[(cell_id, test)] = path
+                kept.update(tests)
             if origin is not None:
                 origin.update(dict.fromkeys(((cell_id, test) for test in tests), path))
         merged_files.append(results)
@@ -190,8 +175,14 @@ def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
     )
 
 
-def _group(records: Sequence[Record]) -> tuple[dict[str, dict[str, Record]], list[Record]]:
-    """One file's records by cell and test, and the records that repeat an earlier pair."""
+def group_by_cell(
+    records: Iterable[Record],
+) -> tuple[dict[str, dict[str, Record]], list[Record]]:
+    """Records as cell id -> test id -> record, and the records that repeat an earlier pair.
+
+    The first record of a (cell, test) is the one grouped; merge judges the
+    repeats against it.
+    """
     cells: dict[str, dict[str, Record]] = {}
     repeats: list[Record] = []
     last: str | None = None

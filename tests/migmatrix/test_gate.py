@@ -19,7 +19,7 @@ from migmatrix.gate import (
     verdict_for,
 )
 from migmatrix.load import load_matrix
-from migmatrix.merge import Merged, by_cell
+from migmatrix.merge import Merged, group_by_cell
 from migmatrix.model import (
     Cell,
     CoverageRule,
@@ -150,7 +150,7 @@ def merged(
     records: list[Record], problems: tuple[str, ...] = (), incomplete: frozenset[str] = frozenset()
 ) -> Merged:
     return Merged(
-        cells=by_cell(records),
+        cells=group_by_cell(records)[0],
         problems=problems,
         notes=(),
         sources=("r.jsonl",),
@@ -328,7 +328,7 @@ expect:
 def one_by_one(matrix: Matrix, records: list[Record]) -> dict[tuple[str, str], tuple[object, ...]]:
     """What the gate must decide, worked out for every item with no shortcut at all."""
     cells = plan_cells(matrix)
-    recorded = by_cell(records)
+    recorded, _ = group_by_cell(records)
     phase_tests: dict[str, set[str]] = {}
     for cell in cells:
         phase_tests.setdefault(cell.phase, set()).update(recorded.get(cell.id, {}))
