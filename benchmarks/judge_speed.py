@@ -86,33 +86,16 @@ def generate(folder: str, tests: int, files: int) -> tuple[str, int]:
             worker = f"gw{i % 2}"
             duration = round(0.0004 + (i * 7919 % 25000) / 1e6, 6)
             if fails:
-                record = Record(
-                    cell.id,
-                    test,
+                outcome, exc, message = (
                     Outcome.FAILED,
-                    duration,
                     "AssertionError",
                     "SSOT VIOLATION: run state shared across users",
-                    worker,
-                    1,
-                    nodeid,
                 )
             elif i % 2000 == 7:  # a few real regressions to report
-                record = Record(
-                    cell.id,
-                    test,
-                    Outcome.FAILED,
-                    duration,
-                    "KeyError",
-                    "'user_id'",
-                    worker,
-                    1,
-                    nodeid,
-                )
+                outcome, exc, message = Outcome.FAILED, "KeyError", "'user_id'"
             else:
-                record = Record(
-                    cell.id, test, Outcome.PASSED, duration, None, None, worker, 1, nodeid
-                )
+                outcome, exc, message = Outcome.PASSED, None, None
+            record = Record(cell.id, test, outcome, duration, exc, message, worker, 1, nodeid)
             shards[i % files].append(record)
             count += 1
     for index, records in enumerate(shards, 1):
@@ -144,7 +127,7 @@ def child(folder: str, stdlib: bool) -> None:
     from migmatrix.report_terminal import render_terminal
 
     if stdlib:
-        # The default-tested path: the json module parses the blocks even when orjson is here.
+        # The path without orjson (PyPy): the json module parses the blocks even here.
         results_module._LOADS_BLOCK = results_module.json_block
     parser = "json" if results_module._LOADS_BLOCK is results_module.json_block else "orjson"
     matrix = load_matrix(os.path.join(folder, "matrix.yaml"), import_adapters=False)
