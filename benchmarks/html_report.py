@@ -22,7 +22,7 @@ from pathlib import Path
 
 from migmatrix.model import Cell, Expectation, GateResult, Judged, Record
 from migmatrix.outcomes import Expected, Outcome, Verdict
-from migmatrix.report_html import render_html
+from migmatrix.report.html_ import render_html
 
 # 3 phases x 5 adapter states (rollout order) x 2 envs x 1 Python = 30 cells.
 PHASES = ("reproduction", "golden_path", "rollback")

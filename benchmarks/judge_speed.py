@@ -121,10 +121,10 @@ def child(folder: str, stdlib: bool) -> None:
     from migmatrix.load import load_matrix
     from migmatrix.merge import collect_paths, merge, read_all
     from migmatrix.plan import plan_cells
-    from migmatrix.report_json import render_json
-    from migmatrix.report_junit import render_junit
-    from migmatrix.report_markdown import render_markdown
-    from migmatrix.report_terminal import render_terminal
+    from migmatrix.report.json_ import render_json
+    from migmatrix.report.junit import render_junit
+    from migmatrix.report.markdown import render_markdown
+    from migmatrix.report.terminal import render_terminal
 
     if stdlib:
         # The path without orjson (PyPy): the json module parses the blocks even here.

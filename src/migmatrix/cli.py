@@ -228,8 +228,8 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from migmatrix.expect import stale_rules
     from migmatrix.gate import judge
     from migmatrix.merge import collect_paths, merge, read_all
-    from migmatrix.report_markdown import render_markdown, write_step_summary
-    from migmatrix.report_terminal import render_terminal, use_colour
+    from migmatrix.report.markdown import render_markdown, write_step_summary
+    from migmatrix.report.terminal import render_terminal, use_colour
 
     matrix = _load(args.matrix)
     planned, cells = _selected(matrix, args.cells, args.python)
@@ -288,18 +288,18 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _write(args.markdown, markdown)
         write_step_summary(markdown)
     if args.json:
-        from migmatrix.report_json import render_json
+        from migmatrix.report.json_ import render_json
 
         _write(args.json, render_json(result))
     if args.junit:
-        from migmatrix.report_junit import render_junit
+        from migmatrix.report.junit import render_junit
 
         _write(args.junit, render_junit(result))
     if args.html:
         try:
-            from migmatrix.report_html import render_html
+            from migmatrix.report.html_ import render_html
         except ImportError:
-            msg = "--html needs migmatrix.report_html, which this installation lacks"
+            msg = "--html needs migmatrix.report.html_, which this installation lacks"
             raise UsageError(msg) from None
         link = None
         if coverage_html is not None:

@@ -32,11 +32,11 @@ from migmatrix.model import (
 )
 from migmatrix.outcomes import ExitCode, Expected, Outcome, Verdict
 from migmatrix.plan import plan_cells
-from migmatrix.report_html import render_html
-from migmatrix.report_json import render_json
-from migmatrix.report_junit import render_junit
-from migmatrix.report_markdown import render_markdown
-from migmatrix.report_terminal import render_terminal
+from migmatrix.report.html_ import render_html
+from migmatrix.report.json_ import render_json
+from migmatrix.report.junit import render_junit
+from migmatrix.report.markdown import render_markdown
+from migmatrix.report.terminal import render_terminal
 
 P, F, E, S = Expected.PASS, Expected.FAIL, Expected.ERROR, Expected.SKIP
 

@@ -23,7 +23,7 @@ import pytest
 
 from migmatrix.model import Cell, Expectation, GateResult, Judged, Record
 from migmatrix.outcomes import Expected, Outcome, Verdict
-from migmatrix.report_html import write_html
+from migmatrix.report.html_ import write_html
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

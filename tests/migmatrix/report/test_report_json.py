@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 from gate_data import sample_result
 
-from migmatrix.report_json import REPORT_SCHEMA, render_json
+from migmatrix.report.json_ import REPORT_SCHEMA, render_json
 
-SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "report-json-schema.json"
+SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "report-json-schema.json"
 
 
 def test_report_is_valid_against_the_documented_schema() -> None:

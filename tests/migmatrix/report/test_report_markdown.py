@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gate_data import sample_result
 
-from migmatrix.report_markdown import md, render_markdown, write_step_summary
+from migmatrix.report.markdown import md, render_markdown, write_step_summary
 
 
 def test_matrix_tables_and_items() -> None:

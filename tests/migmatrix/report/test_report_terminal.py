@@ -6,7 +6,7 @@ import io
 
 from gate_data import sample_result
 
-from migmatrix.report_terminal import render_terminal, use_colour
+from migmatrix.report.terminal import render_terminal, use_colour
 
 
 def test_tables_per_python_with_cell_texts() -> None:

@@ -3,7 +3,7 @@
 The page has two halves. The summary at the top (verdict, counts, Pythons, run
 time, coverage, problems) is plain HTML written here, so it reads even without
 JavaScript. The grid and the drill-down are drawn in the browser by a small
-script (report_html_assets/report.js) from ONE JSON blob in a
+script (html_assets/report.js) from ONE JSON blob in a
 `<script type="application/json">` element.
 
 The blob is columnar so that 300,000 results stay a few megabytes: repeated
@@ -291,7 +291,7 @@ def _sha256(text: str) -> str:
 
 
 def _asset(name: str) -> str:
-    folder = resources.files("migmatrix").joinpath("report_html_assets")
+    folder = resources.files("migmatrix.report").joinpath("html_assets")
     text = folder.joinpath(name).read_text(encoding="utf-8")
     if "</script" in text.lower() or "</style" in text.lower():
         msg = f"report asset {name} contains a closing tag; it cannot be inlined — remove it"

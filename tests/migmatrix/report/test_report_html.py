@@ -29,7 +29,7 @@ from migmatrix.model import (
     Record,
 )
 from migmatrix.outcomes import Expected, Outcome, Verdict
-from migmatrix.report_html import MESSAGE_LIMIT, build_data, render_html, write_html
+from migmatrix.report.html_ import MESSAGE_LIMIT, build_data, render_html, write_html
 
 PASS = Expectation(frozenset({Expected.PASS}))
 FAIL = Expectation(frozenset({Expected.FAIL}), bug="NETRA-1", rule=0)

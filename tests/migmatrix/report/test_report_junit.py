@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from gate_data import sample_result
 
-from migmatrix.report_junit import render_junit
+from migmatrix.report.junit import render_junit
 
 
 def test_parses_with_one_testsuite_per_cell_and_right_counts() -> None:

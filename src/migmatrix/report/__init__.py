@@ -1,0 +1,10 @@
+"""The gate's reports: one module per format, all drawn from one judged `GateResult`.
+
+The formats: `terminal` (the console summary), `markdown` (gate.md and the GitHub
+step summary), `json_` (gate.json), `junit` (junit.xml) and `html_` (the
+self-contained gate.html, with its script and style in `html_assets/`). The two
+trailing underscores keep the standard library's `json` and `html`, which these
+modules import, unshadowed.
+"""
+
+from __future__ import annotations
