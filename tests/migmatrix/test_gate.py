@@ -7,17 +7,10 @@ import random
 from pathlib import Path
 
 import pytest
-from gate_data import full_run, sample_result, write_project
+from gate_data import full_run, write_project
 
 from migmatrix.expect import expectation_for
-from migmatrix.gate import (
-    exc_type_matches,
-    judge,
-    judgements,
-    matrix_tables,
-    summarize,
-    verdict_for,
-)
+from migmatrix.gate import exc_type_matches, judge, verdict_for
 from migmatrix.load import load_matrix
 from migmatrix.merge import Merged, group_by_cell
 from migmatrix.model import (
@@ -32,11 +25,6 @@ from migmatrix.model import (
 )
 from migmatrix.outcomes import ExitCode, Expected, Outcome, Verdict
 from migmatrix.plan import plan_cells
-from migmatrix.report.html_ import render_html
-from migmatrix.report.json_ import render_json
-from migmatrix.report.junit import render_junit
-from migmatrix.report.markdown import render_markdown
-from migmatrix.report.terminal import render_terminal
 
 P, F, E, S = Expected.PASS, Expected.FAIL, Expected.ERROR, Expected.SKIP
 
@@ -195,24 +183,6 @@ def test_a_cell_without_any_record_is_one_missing_star(matrix: Matrix) -> None:
     result = judge(matrix, plan_cells(matrix), merged(records))
     missing = [j for j in result.judged if j.verdict is Verdict.MISSING]
     assert [(j.cell.id, j.test) for j in missing] == [("reproduction/ssot/unit/py3.12", "*")]
-    summary = {s.cell.id: s for s in summarize(result)}["reproduction/ssot/unit/py3.12"]
-    assert summary.no_results
-    assert summary.text() == "no results"
-
-
-def test_matrix_tables_follow_the_display_order_then_sort_the_rest() -> None:
-    result = dataclasses.replace(
-        sample_result(), phases=("golden_path",), adapters=("ssot",), pythons=("3.13",)
-    )
-    tables = matrix_tables(result)
-    assert [table.python for table in tables] == ["3.13", "3.12"]
-    first = tables[0]
-    assert first.columns == [("ssot", "unit"), ("deprecated", "unit")]
-    # golden_path has no deprecated cell: None, which each report draws its own way
-    assert [(phase, [s.text() if s else None for s in row]) for phase, row in first.rows] == [
-        ("golden_path", ["no results", None]),
-        ("reproduction", ["2/2 ok", "2/2 ok"]),
-    ]
 
 
 def test_gaps_in_cells_of_an_incomplete_file_are_incomplete_and_exit_3(matrix: Matrix) -> None:
@@ -420,30 +390,13 @@ def test_the_gate_decides_what_judging_each_item_alone_decides(tmp_path: Path, s
     )
     assert lone.exit_code == ExitCode.OK
     # Blocks and items agree: every item is in its cell's block, in the same order.
-    blocks = judgements(result)
+    assert isinstance(result.judged, JudgedItems)
+    blocks = result.judged.blocks
     assert [item for block in blocks for item in block] == list(result.judged)
     # The green cell was judged without visiting its tests: only the named ones are objects.
     (tidy,) = [block for block in blocks if block.cell.id == TIDY_CELL]
     assert set(tidy.other) == {"t.py::flaky_1", "t.py::skip_1"}
     assert len(tidy.tests) == 14
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_reports_are_the_same_bytes_from_cell_blocks_and_from_plain_items(
-    tmp_path: Path, seed: int
-) -> None:
-    # The reports walk the gate's cell blocks; a result built by hand holds a plain tuple
-    # of items, which they group themselves (gate.judgements). Both give the same bytes.
-    path = write_project(tmp_path)
-    path.write_text(MIXED, encoding="utf-8")
-    matrix = load_matrix(path, import_adapters=False)
-    result = judge(matrix, plan_cells(matrix), merged(random_run(matrix, seed)))
-    plain = dataclasses.replace(result, judged=tuple(result.judged))
-    assert isinstance(result.judged, JudgedItems)
-    assert plain == result
-    assert all(len(block.other) == len(block.tests) for block in judgements(plain))
-    for render in (render_terminal, render_markdown, render_json, render_junit, render_html):
-        assert render(plain) == render(result), render.__module__
 
 
 def test_judged_items_are_a_sequence_equal_to_the_plain_tuple(matrix: Matrix) -> None:

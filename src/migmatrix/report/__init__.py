@@ -1,10 +1,12 @@
 """The gate's reports: one module per format, all drawn from one judged `GateResult`.
 
-The formats: `terminal` (the console summary), `markdown` (gate.md and the GitHub
-step summary), `json_` (gate.json), `junit` (junit.xml) and `html_` (the
-self-contained gate.html, with its script and style in `html_assets/`). The two
-trailing underscores keep the standard library's `json` and `html`, which these
-modules import, unshadowed.
+`summary` holds what every report counts and words the same way (cell summaries,
+the per-Python matrix tables, totals, the unexpected items, status and rule words,
+outcome words and message excerpts). The formats: `terminal` (the console
+summary), `markdown` (gate.md and the GitHub step summary), `json_` (gate.json),
+`junit` (junit.xml) and `html_` (the self-contained gate.html, with its script and
+style in `html_assets/`). The two trailing underscores keep the standard library's
+`json` and `html`, which these modules import, unshadowed.
 """
 
 from __future__ import annotations

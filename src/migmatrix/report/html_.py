@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from migmatrix.gate import judgements, summarize, verdict_totals
 from migmatrix.model import Cell, GateResult, Judged
 from migmatrix.outcomes import ExitCode, Outcome, Verdict
+from migmatrix.report.summary import judgements, summarize, verdict_totals
 
 SCHEMA = "migmatrix-html/1"
 # Messages longer than this are cut: the report is for reading, the results files keep it all.

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 
-from migmatrix.gate import got, judgements, summarize
 from migmatrix.model import Cell, GateResult, Judged, Record
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Outcome, Verdict
+from migmatrix.report.summary import got, judgements, summarize
 from migmatrix.results import paused_gc
 
 _NEEDS_ESCAPE = re.compile(r"[&<>\"\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -120,7 +120,7 @@ def _render(result: GateResult) -> str:
     # Test ids repeat in every cell: each is escaped once (with the text after it).
     names: dict[str, str] = {}
     tails: dict[tuple[int, Verdict], str] = {}
-    # One pass in report order, a cell block at a time (gate.judgements).
+    # One pass in report order, a cell block at a time (summary.judgements).
     for block in judgements(result):
         cell = block.cell
         suite = suites.get(cell.id)

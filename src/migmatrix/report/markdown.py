@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from migmatrix.gate import (
+from migmatrix.model import GateResult
+from migmatrix.report.summary import (
     CellSummary,
     excerpt,
     got,
@@ -21,7 +22,6 @@ from migmatrix.gate import (
     unexpected,
     verdict_totals,
 )
-from migmatrix.model import GateResult
 
 # Items listed in full; a summary of hundreds of thousands of failures helps nobody
 # and GitHub caps a step summary at 1 MiB.

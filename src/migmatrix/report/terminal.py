@@ -17,7 +17,8 @@ import os
 from collections.abc import Mapping
 from typing import TextIO
 
-from migmatrix.gate import (
+from migmatrix.model import GateResult
+from migmatrix.report.summary import (
     CellSummary,
     excerpt,
     got,
@@ -27,7 +28,6 @@ from migmatrix.gate import (
     unexpected,
     verdict_totals,
 )
-from migmatrix.model import GateResult
 
 _GREEN, _RED, _YELLOW, _BOLD, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[0m"
 
