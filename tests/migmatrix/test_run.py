@@ -113,7 +113,7 @@ def test_run_matrix_runs_pytest_and_writes_results_with_cell_coverage(
 ) -> None:
     write_tiny_matrix(tmp_path)
     monkeypatch.chdir(tmp_path)
-    summary = run_matrix("matrix.yaml", workers=0, coverage=True, extra_args=["-q"])
+    summary = run_matrix("matrix.yaml", workers=0, coverage_dir="results/coverage", extra_args=["-q"])
     # Expected failures are strict xfails, so pytest itself is green.
     assert (summary.pytest_code, summary.exit_code) == (0, ExitCode.OK)
     assert summary.results == tmp_path / "results" / f"py{PY}.jsonl"
@@ -159,7 +159,7 @@ def test_cell_coverage_under_workers_feeds_the_gates_coverage_rules(
     for leak in ("", "1"):
         monkeypatch.setenv("LEAK", leak)
         results = f"results{leak}"
-        summary = run_matrix("matrix.yaml", workers=2, coverage=True, results_dir=results)
+        summary = run_matrix("matrix.yaml", workers=2, coverage_dir=f"{results}/coverage", results_dir=results)
         assert summary.exit_code == ExitCode.OK
         folder = tmp_path / results / "coverage"
         files = sorted(folder.rglob(".coverage.*"))
@@ -302,11 +302,11 @@ def test_coverage_data_of_an_earlier_run_is_not_combined_again(
     # empties it first, so a re-run replaces its data instead of adding to it.
     write_tiny_matrix(tmp_path)
     monkeypatch.chdir(tmp_path)
-    run_matrix("matrix.yaml", workers=0, coverage=True, extra_args=["-q"])
+    run_matrix("matrix.yaml", workers=0, coverage_dir="results/coverage", extra_args=["-q"])
     folder = tmp_path / "results" / "coverage" / f"py{PY}"
     first = sorted(p.name for p in folder.glob(".coverage.*"))
     assert first
-    run_matrix("matrix.yaml", workers=0, coverage=True, extra_args=["-q"])
+    run_matrix("matrix.yaml", workers=0, coverage_dir="results/coverage", extra_args=["-q"])
     second = sorted(p.name for p in folder.glob(".coverage.*"))
     assert second
     assert not set(first) & set(second)
