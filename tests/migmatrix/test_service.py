@@ -14,17 +14,16 @@ from pathlib import Path
 import pytest
 
 from migmatrix.model import Cell, EnvSpec, ServiceSpec
+from migmatrix.plugin.services import remote_service_info, url_from_environment
 from migmatrix.service import (
     RunningService,
     ServiceError,
     ServiceInfo,
     free_port,
     read_log_excerpt,
-    remote_service_info,
     service_key,
     service_problem,
     start_service,
-    url_from_environment,
 )
 
 SERVER = textwrap.dedent(

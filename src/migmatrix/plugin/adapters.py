@@ -18,9 +18,6 @@ from pathlib import Path
 from types import ModuleType
 
 from migmatrix.errors import MatrixError
-
-# The "did you mean" helper is the loader's; imported from there until it has a shared home.
-from migmatrix.load import _closest
 from migmatrix.model import Matrix
 
 
@@ -40,8 +37,9 @@ def load_adapter_object(matrix: Matrix, adapter_name: str) -> object:
                 return _import_object(matrix.root, spec.object)
             except _ImportProblem as exc:
                 raise MatrixError(str(exc), spec.location, f"adapters.{spec.name}.object") from None
-    names = ", ".join(spec.name for spec in matrix.adapters)
-    msg = f"unknown adapter {adapter_name!r}{_closest(base, [s.name for s in matrix.adapters])}"
+    declared = [spec.name for spec in matrix.adapters]
+    names = ", ".join(declared)
+    msg = f"unknown adapter {adapter_name!r}{_did_you_mean(base, declared)}"
     msg += f" (declared: {names})"
     raise MatrixError(msg)
 
@@ -119,12 +117,21 @@ def _import_object(root: str, target: str) -> object:
             msg = (
                 f"cannot import {target!r}: module {module_name!r} imported, but {owner!r} has "
                 f"no attribute {part!r}; define it or fix the attribute after the colon"
-                f"{_closest(part, names)}"
+                f"{_did_you_mean(part, names)}"
             )
             raise _ImportProblem(msg)
         obj = getattr(obj, part)
         done.append(part)
     return obj
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    # The loader's "did you mean" helper, until it has a shared home. Imported only
+    # on this error path: the loader brings jsonschema, which a worker otherwise
+    # never needs (see run_state.open_run).
+    from migmatrix.load import _closest
+
+    return _closest(word, choices)
 
 
 def import_all(matrix: Matrix, adapter_names: Iterable[str]) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from migmatrix import expect, load, plan, select, service
+from migmatrix import expect, service
 from migmatrix import shard as sharding
 from migmatrix.errors import UsageError
 from migmatrix.model import Cell, Expectation, Matrix
@@ -222,6 +222,11 @@ def open_run(
     results (a file or a folder of them) to balance the shards by; without it the
     split is the plain deterministic one.
     """
+    # Imported here, not at the top: a worker handed the controller's run (`handoff`)
+    # never loads a matrix, and the loader brings jsonschema, a tenth of a second of
+    # start-up per process (benchmarks/plugin_overhead.py).
+    from migmatrix import load, plan, select
+
     path = Path(matrix_path)
     if not path.is_absolute():
         path = invocation_dir / path

@@ -16,7 +16,9 @@ from migmatrix import service
 from migmatrix.model import Cell, EnvSpec
 from migmatrix.plugin.results_file import claim_results
 from migmatrix.plugin.run_state import MatrixRun
-from migmatrix.service import RunningService
+from migmatrix.service import RunningService, ServiceInfo
+
+DEFAULT_URL_ENV = "STAGING_URL"
 
 
 def prepare_controller(
@@ -46,7 +48,7 @@ def prepare_controller(
         return
     to_start: dict[str, tuple[EnvSpec, Cell]] = {}
     for key, (spec, cell) in sorted(wanted.items()):
-        remote = service.remote_service_info(spec, os.environ)
+        remote = remote_service_info(spec, os.environ)
         if remote is not None:
             run.services[key] = remote.to_dict()
         else:
@@ -110,3 +112,20 @@ def release_controller(run: MatrixRun, running: list[RunningService]) -> None:
         started.stop()  # idempotent; the only stop when there is one service
     if run.workdir:
         shutil.rmtree(run.workdir, ignore_errors=True)
+
+
+def url_from_environment(env: EnvSpec, environ: Mapping[str, str]) -> str | None:
+    """The remote service URL the environment points at for this env, or None.
+
+    The variable is the spec's `url_env` (default `STAGING_URL`); an empty value counts
+    as unset. A trailing slash is dropped so `{url}/health` forms cleanly.
+    """
+    name = env.service.url_env if env.service is not None else DEFAULT_URL_ENV
+    value = environ.get(name, "").strip()
+    return value.rstrip("/") or None
+
+
+def remote_service_info(env: EnvSpec, environ: Mapping[str, str]) -> ServiceInfo | None:
+    """A `ServiceInfo` for the remote service the environment names, or None."""
+    url = url_from_environment(env, environ)
+    return None if url is None else ServiceInfo(env=env.name, url=url)
