@@ -425,8 +425,13 @@ def test_without_matrix_the_plugin_does_nothing(pytester: pytest.Pytester) -> No
         ('python: ["3.12"]\nphases: {}\nbogus: 1\n', "*matrix.yaml*"),
         # no cell for this interpreter
         (MATRIX.replace(f'["{PY}", "{OTHER_PY}"]', f'["{OTHER_PY}"]'), f"*Python {PY}*"),
+        # an adapter object that does not import: the run stops before any test runs
+        (
+            MATRIX.replace("adapters.new:adapter", "adapters.new:nothing"),
+            "*matrix.yaml:*adapters.new*'adapters.new' has no attribute 'nothing'*",
+        ),
     ],
-    ids=["invalid-file", "no-cell-for-this-python"],
+    ids=["invalid-file", "no-cell-for-this-python", "bad-adapter-object"],
 )
 def test_a_bad_matrix_is_a_usage_error(
     pytester: pytest.Pytester, matrix: str, message: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import sys
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from migmatrix.errors import UsageError
+from migmatrix.errors import MatrixError, UsageError
 from migmatrix.model import Outcome, Record, ResultsHeader
-from migmatrix.plugin import handoff
+from migmatrix.plugin import adapters, handoff
 from migmatrix.plugin.collect import shard_keep, split_nodeid
 from migmatrix.plugin.durations import read_durations
 from migmatrix.plugin.run_state import MatrixRun, open_run
@@ -189,3 +190,28 @@ def test_the_fingerprint_follows_the_matrix_file(project: Path) -> None:
     os.utime(project / "matrix.yaml", ns=(0, 0))
     assert handoff.run_key("matrix.yaml", project) != before
     assert pickle.loads(pickle.dumps(opened(project))).python == PY
+
+
+# --------------------------------------------------------------------------- adapter objects
+
+
+def test_import_all_names_the_file_line_and_key_of_a_bad_object(project: Path) -> None:
+    run = opened(project)
+    adapters.import_all(run.matrix, ["old", "partial[engine]"])
+    # The loader on this branch still imports adapters itself; the run side must not rely on it.
+    matrix = dataclasses.replace(run.matrix, adapters=tuple(
+        dataclasses.replace(spec, object="unitadapters:adaptr") if spec.name == "old" else spec
+        for spec in run.matrix.adapters
+    ))  # fmt: skip
+    with pytest.raises(MatrixError) as caught:
+        adapters.import_all(matrix, ["partial[engine+factory]", "old"])
+    message = str(caught.value)
+    assert "matrix.yaml:6:3: adapters.old.object: cannot import" in message  # the adapter's line
+    assert "adapters.old.object" in message
+    assert "has no attribute 'adaptr'" in message
+    assert "did you mean 'adapter'?" in message
+    with pytest.raises(
+        MatrixError,
+        match=r"unknown adapter 'parital'; did you mean 'partial'\? \(declared: old, partial\)",
+    ):
+        adapters.load_adapter_object(matrix, "parital")
