@@ -2,8 +2,9 @@
 
 Workers would otherwise each read, validate (jsonschema) and plan the matrix
 again before collecting, which costs about as much as a pytest start-up
-(benchmarks/plugin_overhead.py: about 0.2 s wall and 0.4 s CPU of a 3.6 s run
-at `-n 2`). xdist's `workerinput` cannot carry it: a worker needs the run in
+(benchmarks/plugin_overhead.py at `-n 2`: 0.1-0.2 s wall and 0.2-0.4 s CPU of a
+2.4-3.6 s run, enough to push the plugin's overhead past its 1.15 target).
+xdist's `workerinput` cannot carry it: a worker needs the run in
 `pytest_load_initial_conftests` (to name the paths it collects), before xdist
 gives it its `workerinput`. So the hand-off is a file, found through one
 environment variable.
