@@ -1,7 +1,7 @@
 """Starting (and stopping) one staging server per adapter state: one after another vs concurrently.
 
 The matrix's staging env, with `NETRA_MIGRATION: "{adapter}"` so every adapter
-state gets its own `netra_backend.server` (what `session.prepare_controller`
+state gets its own `netra_backend.server` (what `plugin.services.prepare_controller`
 does for a matrix whose service templates use `{adapter}`). Each server takes
 a second or so to answer its health URL; the harness starts them on threads.
 Both ways are measured alternately in one process, REPEAT times; medians and
@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from migmatrix import load, service, session
+from migmatrix import load, service
 from migmatrix.model import Cell
+from migmatrix.plugin import run_state, services
 
 STATES = [
     ("deprecated", "deprecated", ()),
@@ -32,7 +33,7 @@ STATES = [
 ]
 
 
-def staging_run(root: Path) -> tuple[session.MatrixRun, dict[str, tuple[object, Cell]]]:
+def staging_run(root: Path) -> tuple[run_state.MatrixRun, dict[str, tuple[object, Cell]]]:
     matrix = load.load_matrix(str(Path(__file__).resolve().parents[1] / "matrix.yaml"))
     env = next(e for e in matrix.envs if e.service is not None)
     assert env.service is not None
@@ -46,10 +47,10 @@ def staging_run(root: Path) -> tuple[session.MatrixRun, dict[str, tuple[object, 
         Cell("staging", name, env.name, py, adapter_base=base, components=components)
         for name, base, components in STATES
     ]
-    run = session.MatrixRun(
+    run = run_state.MatrixRun(
         matrix=matrix, python=py, cells=tuple(cells), phase_dirs={}, selection=None,
         shard=None, results_dir=root / "results", run_id="bench", named_run=True,
-        timeout=0, started=session.now_iso(), workdir=str(root / "work"),
+        timeout=0, started=run_state.now_iso(), workdir=str(root / "work"),
     )  # fmt: skip
     wanted = {service.service_key(env, cell): (env, cell) for cell in cells}
     return run, wanted  # type: ignore[return-value]
@@ -75,12 +76,12 @@ def concurrent(root: Path) -> tuple[float, float]:
     run, wanted = staging_run(root)
     running: list[object] = []
     start = time.perf_counter()
-    session.start_services(run, wanted, running)  # type: ignore[arg-type]
+    services.start_services(run, wanted, running)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - start
     assert not run.service_problems, run.service_problems
     assert len(running) == len(STATES)
     start = time.perf_counter()
-    session.release_controller(run, running)
+    services.release_controller(run, running)
     return elapsed, time.perf_counter() - start
 
 

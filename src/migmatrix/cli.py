@@ -14,9 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from migmatrix import run_options
 from migmatrix.errors import MigmatrixError, UsageError
 from migmatrix.model import Cell, CoverageVerdict, Matrix
 from migmatrix.outcomes import ExitCode
+from migmatrix.run import run_matrix
 
 DEFAULT_MATRIX = "matrix.yaml"
 
@@ -56,13 +58,15 @@ _RUN_EXAMPLE = """\
 examples:
   migmatrix run                                 # every cell of ./matrix.yaml, this interpreter
   migmatrix run --cells 'reproduction/*' --shard 1/2 --results-dir results -- -x
-  migmatrix run --shard 2/3 --durations previous-results/   # balanced by earlier timings
+  migmatrix run --shard 2/3 --matrix-durations previous-results/   # balanced by earlier timings
+  migmatrix run --matrix-coverage results/coverage   # coverage per cell context
 
 Without --shard, GitLab's CI_NODE_INDEX/CI_NODE_TOTAL, Buildkite's
 BUILDKITE_PARALLEL_JOB/BUILDKITE_PARALLEL_JOB_COUNT or CircleCI's
 CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL choose the shard (the run names them in one
 line); an explicit --shard wins. Every shard of a split must get the same
---durations input (or none), or the shards overlap and leave gaps.
+--matrix-durations input (or none), or the shards overlap and leave gaps. The run
+options are the pytest plugin's own (`pytest --help`), passed on unchanged.
 
 Exit codes: the run does not judge - reproduction tests are meant to fail, and
 the gate decides. 0 when a complete results file was written, whatever the tests
@@ -103,24 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _matrix_arg(run)
     _selection_args(run)
-    run.add_argument(
-        "--shard",
-        metavar="i/N",
-        help="run shard i of N of the tests (default: from the CI's parallelism variables)",
-    )
-    run.add_argument(
-        "--durations",
-        metavar="FILE_OR_DIR",
-        help="earlier results (.jsonl or a folder) to balance shards by (default: plain split)",
-    )
+    run_options.add_to_argparse(run)
     run.add_argument(
         "--allow-empty",
         action="store_true",
         help="a selection matching no cell of this interpreter runs nothing and exits 0",
     )
-    run.add_argument("--results-dir", default="results", help="where results files go")
     run.add_argument("--workers", default="auto", help="pytest-xdist workers (0 = in-process)")
-    run.add_argument("--coverage", action="store_true", help="measure coverage per cell context")
     run.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
 
     gate = sub.add_parser(
@@ -393,14 +386,6 @@ def cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import importlib
-
-    # Imported by name and late: the run side is its own module, built alongside.
-    try:
-        run_matrix = importlib.import_module("migmatrix.run").run_matrix
-    except (ImportError, AttributeError):
-        msg = "`migmatrix run` is not available: this installation has no migmatrix.run.run_matrix"
-        raise UsageError(msg) from None
     if args.python and len(args.python) > 1:
         msg = "`migmatrix run` runs one interpreter; give one --python (nox runs each in turn)"
         raise UsageError(msg)
@@ -409,11 +394,13 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         cells=args.cells,
         python=args.python[0] if args.python else None,
         shard=args.shard,
-        results_dir=args.results_dir,
+        results_dir=args.results_dir or "results",
         workers=args.workers,
-        coverage=args.coverage,
+        coverage_dir=args.matrix_coverage,
         pytest_args=list(args.pytest_args),
-        durations=args.durations,
+        durations=args.matrix_durations,
+        timeout=args.matrix_timeout,
+        run_id=args.run_id,
         allow_empty=args.allow_empty,
     )
     if summary.nothing_to_run:

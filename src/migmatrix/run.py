@@ -28,8 +28,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from migmatrix.errors import UsageError
+from migmatrix import plan, select
+from migmatrix import run_options as options
+from migmatrix.errors import ResultsError, UsageError
 from migmatrix.outcomes import ExitCode
+from migmatrix.results import read_results
 
 # pytest's own exit codes that still leave a results file worth gating: tests
 # failed (1) and nothing collected (5) are outcomes, not run failures.
@@ -99,24 +102,35 @@ def build_command(
     coverage_dir: str | None = None,
     durations: str | None = None,
     manifest: str | None = None,
+    timeout: float | None = None,
+    run_id: str | None = None,
     extra_args: Sequence[str] = (),
 ) -> list[str]:
-    """The argv of one matrix run; `workers` 0 runs in-process without xdist."""
-    argv = [interpreter, "-m", "pytest", "--matrix", matrix_path, "--results-dir", results_dir]
+    """The argv of one matrix run; `workers` 0 runs in-process without xdist.
+
+    The flags are the plugin's own (`plugin.options`), under the names
+    `migmatrix run` takes them by.
+    """
+    argv = [interpreter, "-m", "pytest", options.MATRIX.flag, matrix_path]
+    argv += [options.RESULTS_DIR.flag, results_dir]
     if cells:
-        argv += ["--cells", cells]
+        argv += [options.CELLS.flag, cells]
     if shard:
-        argv += ["--shard", shard]
+        argv += [options.SHARD.flag, shard]
     if durations:
-        argv += ["--matrix-durations", durations]
+        argv += [options.DURATIONS.flag, durations]
     if manifest:
-        argv += ["--matrix-manifest", manifest]
+        argv += [options.MANIFEST.flag, manifest]
     if str(workers) in ("0", ""):
         argv += ["-p", "no:xdist"]
     else:
         argv += ["-n", str(workers)]
     if coverage_dir:
-        argv += ["--matrix-coverage", coverage_dir]
+        argv += [options.COVERAGE.flag, coverage_dir]
+    if timeout is not None:
+        argv += [options.TIMEOUT.flag, str(timeout)]
+    if run_id:
+        argv += [options.RUN_ID.flag, run_id]
     argv += list(extra_args)
     return argv
 
@@ -130,9 +144,11 @@ def run_matrix(
     results_dir: str = "results",
     workers: int | str = "auto",
     extra_args: Sequence[str] = (),
-    coverage: bool = False,
+    coverage_dir: str | None = None,
     pytest_args: Sequence[str] = (),
     durations: str | None = None,
+    timeout: float | None = None,
+    run_id: str | None = None,
     allow_empty: bool = False,
 ) -> RunSummary:
     """Run the matrix's cells of one interpreter in one pytest process; summarize what it left.
@@ -140,7 +156,7 @@ def run_matrix(
     Paths are taken relative to the current folder; the command runs there, so
     pytest's rootdir and the node ids in the results are those of the project.
     `pytest_args` is an alias of `extra_args` (both are appended, in that order).
-    Coverage data, when asked for, goes to `<results_dir>/coverage`. Without
+    Coverage data, when asked for, goes to `coverage_dir` (`--matrix-coverage`). Without
     `shard`, the plugin takes it from the CI's parallelism variables, if set.
     `durations` (earlier results, a file or folder) balances the shards.
     `allow_empty`: a selection naming no cell of this interpreter runs nothing and
@@ -152,7 +168,6 @@ def run_matrix(
     interpreter = find_python(python)
     if allow_empty and not _has_cells(matrix_path, cells, python):
         return RunSummary(pytest_code=0, nothing_to_run=True)
-    coverage_dir = str(Path(results_dir) / "coverage") if coverage else None
     fd, manifest = tempfile.mkstemp(prefix="migmatrix-run-", suffix=".json")
     os.close(fd)
     try:
@@ -167,6 +182,8 @@ def run_matrix(
             coverage_dir=coverage_dir,
             durations=durations,
             manifest=manifest,
+            timeout=timeout,
+            run_id=run_id,
             extra_args=[*extra_args, *pytest_args],
         )
         code = subprocess.call(argv)
@@ -177,9 +194,6 @@ def run_matrix(
 
 def summarize(pytest_code: int, manifest: Path) -> RunSummary:
     """The `RunSummary` of a finished pytest from the manifest its plugin wrote (if any)."""
-    from migmatrix.errors import ResultsError
-    from migmatrix.results import read_results
-
     try:
         note = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -207,7 +221,8 @@ def _has_cells(matrix_path: str, cells: str | None, python: str | None) -> bool:
     """
     if python is not None and (os.sep in python or python.startswith(".")):
         return True
-    from migmatrix import load, plan, select
+    # Imported here: the loader brings jsonschema, and only --allow-empty needs it on this side.
+    from migmatrix import load
 
     version = python.removeprefix("py") if python else None
     version = version or f"{sys.version_info.major}.{sys.version_info.minor}"

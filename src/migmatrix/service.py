@@ -5,7 +5,7 @@ harness picks a free loopback port, fills the placeholders, starts the command w
 its output going to a log file kept beside the results, and polls the health URL
 until the service answers 200. When the env's `url_env` variable (default
 `STAGING_URL`) is set, nothing is started: the tests run against that remote
-service instead.
+service instead (`plugin.services.remote_service_info`).
 
 The controller owns the process (`RunningService`); xdist workers only get a
 `ServiceInfo` (plain strings, JSON-serializable) and use `service_problem()` to turn
@@ -52,7 +52,6 @@ from migmatrix.model import Cell, EnvSpec, ServiceSpec
 
 LOOPBACK = "127.0.0.1"
 CELL_PLACEHOLDERS = ("adapter", "adapter_base", "components")
-DEFAULT_URL_ENV = "STAGING_URL"
 _POLL_INTERVAL = 0.05
 
 
@@ -129,17 +128,6 @@ def free_port(host: str = LOOPBACK) -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def url_from_environment(env: EnvSpec, environ: Mapping[str, str]) -> str | None:
-    """The remote service URL the environment points at for this env, or None.
-
-    The variable is the spec's `url_env` (default `STAGING_URL`); an empty value counts
-    as unset. A trailing slash is dropped so `{url}/health` forms cleanly.
-    """
-    name = env.service.url_env if env.service is not None else DEFAULT_URL_ENV
-    value = environ.get(name, "").strip()
-    return value.rstrip("/") or None
 
 
 def read_log_excerpt(path: str | Path | None, lines: int = 40) -> str:
@@ -413,12 +401,6 @@ def start_service(
     )
     service._launch()
     return service
-
-
-def remote_service_info(env: EnvSpec, environ: Mapping[str, str]) -> ServiceInfo | None:
-    """A `ServiceInfo` for the remote service the environment names, or None."""
-    url = url_from_environment(env, environ)
-    return None if url is None else ServiceInfo(env=env.name, url=url)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -103,3 +103,34 @@ def from_environment(environ: Mapping[str, str]) -> tuple[int, int, str] | None:
             raise UsageError(msg)
         return index, total, source
     return None
+
+
+def choose_shard(
+    explicit: str | None, environ: Mapping[str, str]
+) -> tuple[tuple[int, int] | None, str | None]:
+    """The shard of this run and the line that says where it came from (None: nothing to say).
+
+    An explicit `--shard` wins; the note then names the CI variables it overrode,
+    if any are set. Without it, a CI's parallelism variables
+    (`from_environment`) choose the shard, and the note names them, so a run
+    that quietly did a third of the work explains itself.
+    """
+    present = [
+        f"{index}/{total}"
+        for index, total, _ in CI_VARIABLES
+        if index in environ and total in environ
+    ]
+    if explicit is not None:
+        chosen = parse_shard(explicit)
+        note = None
+        if present:
+            note = (
+                f"migmatrix: shard {chosen[0]}/{chosen[1]} from --shard "
+                f"(ignoring {', '.join(present)} set in the environment)"
+            )
+        return chosen, note
+    found = from_environment(environ)
+    if found is None:
+        return None, None
+    index, total, source = found
+    return (index, total), f"migmatrix: shard {index}/{total} from {source}"

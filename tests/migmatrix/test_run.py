@@ -108,12 +108,15 @@ gates:
     )
 
 
+@pytest.mark.slow
 def test_run_matrix_runs_pytest_and_writes_results_with_cell_coverage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_tiny_matrix(tmp_path)
     monkeypatch.chdir(tmp_path)
-    summary = run_matrix("matrix.yaml", workers=0, coverage=True, extra_args=["-q"])
+    summary = run_matrix(
+        "matrix.yaml", workers=0, coverage_dir="results/coverage", extra_args=["-q"]
+    )
     # Expected failures are strict xfails, so pytest itself is green.
     assert (summary.pytest_code, summary.exit_code) == (0, ExitCode.OK)
     assert summary.results == tmp_path / "results" / f"py{PY}.jsonl"
@@ -138,6 +141,7 @@ def test_run_matrix_runs_pytest_and_writes_results_with_cell_coverage(
     assert data.lines(adapters) == [5]  # `return 2`: only the new adapter ran in its cell
 
 
+@pytest.mark.slow
 def test_cell_coverage_under_workers_feeds_the_gates_coverage_rules(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -159,7 +163,9 @@ def test_cell_coverage_under_workers_feeds_the_gates_coverage_rules(
     for leak in ("", "1"):
         monkeypatch.setenv("LEAK", leak)
         results = f"results{leak}"
-        summary = run_matrix("matrix.yaml", workers=2, coverage=True, results_dir=results)
+        summary = run_matrix(
+            "matrix.yaml", workers=2, coverage_dir=f"{results}/coverage", results_dir=results
+        )
         assert summary.exit_code == ExitCode.OK
         folder = tmp_path / results / "coverage"
         files = sorted(folder.rglob(".coverage.*"))
@@ -180,6 +186,7 @@ def test_cell_coverage_under_workers_feeds_the_gates_coverage_rules(
     assert verdicts == {"": (ExitCode.OK, True), "1": (ExitCode.GATE_FAILED, False)}
 
 
+@pytest.mark.slow
 def test_run_matrix_passes_selection_and_shard_to_pytest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -201,6 +208,7 @@ def test_run_matrix_passes_selection_and_shard_to_pytest(
     assert json.loads(lines[-1])["records"] == 2
 
 
+@pytest.mark.slow
 def test_unexpected_failures_still_exit_0_and_the_run_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -219,6 +227,7 @@ def test_unexpected_failures_still_exit_0_and_the_run_says_so(
     assert main(["gate", "results"]) == ExitCode.GATE_FAILED
 
 
+@pytest.mark.slow
 def test_a_pytest_usage_error_exits_2_and_says_no_results_were_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -232,6 +241,7 @@ def test_a_pytest_usage_error_exits_2_and_says_no_results_were_written(
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
 def test_allow_empty_runs_nothing_for_a_selection_without_cells_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -274,6 +284,7 @@ def test_summarize_without_a_manifest_or_with_a_damaged_file(tmp_path: Path) -> 
     assert summary.exit_code == ExitCode.INCOMPLETE
 
 
+@pytest.mark.slow
 def test_a_run_that_dies_leaves_an_incomplete_file_not_the_previous_complete_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -295,6 +306,7 @@ def test_a_run_that_dies_leaves_an_incomplete_file_not_the_previous_complete_one
     assert code == ExitCode.INCOMPLETE
 
 
+@pytest.mark.slow
 def test_coverage_data_of_an_earlier_run_is_not_combined_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -302,11 +314,11 @@ def test_coverage_data_of_an_earlier_run_is_not_combined_again(
     # empties it first, so a re-run replaces its data instead of adding to it.
     write_tiny_matrix(tmp_path)
     monkeypatch.chdir(tmp_path)
-    run_matrix("matrix.yaml", workers=0, coverage=True, extra_args=["-q"])
+    run_matrix("matrix.yaml", workers=0, coverage_dir="results/coverage", extra_args=["-q"])
     folder = tmp_path / "results" / "coverage" / f"py{PY}"
     first = sorted(p.name for p in folder.glob(".coverage.*"))
     assert first
-    run_matrix("matrix.yaml", workers=0, coverage=True, extra_args=["-q"])
+    run_matrix("matrix.yaml", workers=0, coverage_dir="results/coverage", extra_args=["-q"])
     second = sorted(p.name for p in folder.glob(".coverage.*"))
     assert second
     assert not set(first) & set(second)

@@ -14,17 +14,16 @@ from pathlib import Path
 import pytest
 
 from migmatrix.model import Cell, EnvSpec, ServiceSpec
+from migmatrix.plugin.services import remote_service_info, url_from_environment
 from migmatrix.service import (
     RunningService,
     ServiceError,
     ServiceInfo,
     free_port,
     read_log_excerpt,
-    remote_service_info,
     service_key,
     service_problem,
     start_service,
-    url_from_environment,
 )
 
 SERVER = textwrap.dedent(
@@ -86,6 +85,7 @@ def get_json(url: str) -> dict[str, object]:
         return data
 
 
+@pytest.mark.slow  # starts a real server process
 def test_start_health_log_and_stop(script: Path, tmp_path: Path) -> None:
     env = make_env(script, env=(("FLAVOR", "vanilla-{port}"),))
     service = start_service(env, workdir=tmp_path / "work", log_dir=tmp_path / "logs")
@@ -110,6 +110,7 @@ def test_start_health_log_and_stop(script: Path, tmp_path: Path) -> None:
     assert "tiny server stopped" in service.log_excerpt(lines=1)
 
 
+@pytest.mark.slow  # starts a real server process
 def test_a_bare_python_program_means_the_harness_interpreter(script: Path, tmp_path: Path) -> None:
     env = EnvSpec(
         name="staging",
@@ -125,6 +126,7 @@ def test_a_bare_python_program_means_the_harness_interpreter(script: Path, tmp_p
         service.stop()
 
 
+@pytest.mark.slow  # starts a real server process
 def test_a_service_that_exits_at_start_raises_with_its_log(script: Path, tmp_path: Path) -> None:
     env = make_env(script, mode="exit")
     with pytest.raises(ServiceError, match="exited with code 3") as caught:
@@ -135,6 +137,7 @@ def test_a_service_that_exits_at_start_raises_with_its_log(script: Path, tmp_pat
     assert "boom" in (tmp_path / "logs" / "service-staging.log").read_text()
 
 
+@pytest.mark.slow  # starts a real server process
 def test_a_service_that_never_gets_healthy_is_stopped(script: Path, tmp_path: Path) -> None:
     env = make_env(script, mode="sick", startup_timeout=0.5)
     started = time.monotonic()
@@ -145,6 +148,7 @@ def test_a_service_that_never_gets_healthy_is_stopped(script: Path, tmp_path: Pa
     assert "tiny server stopped" in (tmp_path / "service-staging.log").read_text()
 
 
+@pytest.mark.slow  # starts a real server process
 def test_stop_escalates_to_sigkill(script: Path, tmp_path: Path) -> None:
     service = start_service(make_env(script, mode="stubborn"), workdir=tmp_path, log_dir=tmp_path)
     started = time.monotonic()
@@ -154,6 +158,7 @@ def test_stop_escalates_to_sigkill(script: Path, tmp_path: Path) -> None:
     assert "ignoring SIGTERM" in service.log_excerpt()
 
 
+@pytest.mark.slow  # starts a real server process
 def test_stop_also_on_failure_with_the_context_manager(script: Path, tmp_path: Path) -> None:
     service = start_service(make_env(script), workdir=tmp_path, log_dir=tmp_path)
 
@@ -167,6 +172,7 @@ def test_stop_also_on_failure_with_the_context_manager(script: Path, tmp_path: P
     assert not service.alive()
 
 
+@pytest.mark.slow  # starts a real server process
 def test_restart_keeps_port_and_workdir_and_applies_overrides(script: Path, tmp_path: Path) -> None:
     env = make_env(script, env=(("FLAVOR", "first"),))
     service = start_service(env, workdir=tmp_path / "w", log_dir=tmp_path)
@@ -185,6 +191,7 @@ def test_restart_keeps_port_and_workdir_and_applies_overrides(script: Path, tmp_
     assert service.log_path.read_text().count("--- migmatrix: starting") == 2
 
 
+@pytest.mark.slow  # starts a real server process
 def test_secret_placeholder_is_random_stable_across_restarts_and_not_logged(
     script: Path, tmp_path: Path
 ) -> None:
@@ -217,6 +224,7 @@ def test_secret_placeholder_is_random_stable_across_restarts_and_not_logged(
     assert "--key=***" in log
 
 
+@pytest.mark.slow  # starts a real server process
 def test_service_problem_reports_a_dead_service_with_its_log(script: Path, tmp_path: Path) -> None:
     service = start_service(make_env(script), workdir=tmp_path, log_dir=tmp_path)
     info = ServiceInfo.from_dict(json.loads(json.dumps(service.info().to_dict())))
@@ -288,6 +296,7 @@ def test_read_log_excerpt_edges(tmp_path: Path) -> None:
     assert read_log_excerpt(many, lines=2) == "line 98\nline 99"
 
 
+@pytest.mark.slow  # starts a real server process
 def test_running_service_repr_names_env_and_url(script: Path, tmp_path: Path) -> None:
     service = start_service(make_env(script), workdir=tmp_path, log_dir=tmp_path)
     try:
@@ -316,6 +325,7 @@ def test_service_key_varies_only_with_the_cell_placeholders_used() -> None:
     assert service_key(EnvSpec(name="unit"), partial) == "unit"
 
 
+@pytest.mark.slow  # starts a real server process
 def test_a_service_per_adapter_state(script: Path, tmp_path: Path) -> None:
     env = make_env(script, env=(("FLAVOR", "{adapter}|{adapter_base}|{components}"),))
     partial = cell("partial[engine]", "partial", ("engine",))

@@ -14,12 +14,16 @@ import json
 import sys
 
 import pytest
-from pytester_matrix import MODES, records_of, run, write_project
+from pytester_matrix import MODE_PARAMS, records_of, run, write_project
 
 from migmatrix.service import probe
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
-pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may shard these runs
+# Every test here starts real servers (subprocesses): all slow.
+pytestmark = [
+    pytest.mark.usefixtures("no_ci_shard"),
+    pytest.mark.slow,
+]  # conftest.py: no CI may shard these runs
 
 
 SERVICE_MATRIX = f"""
@@ -44,7 +48,7 @@ def test_url(cell):
 """
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 def test_a_dead_service_turns_its_cells_tests_into_errors_with_the_log(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
@@ -124,7 +128,7 @@ def test_state(cell):
 """
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 def test_one_service_per_adapter_state_and_a_dead_one_fails_only_its_cells(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
@@ -185,6 +189,7 @@ def test_a_remote_staging_url_serves_every_adapter_state(
     assert not list((pytester.path / "results").glob("service-*.log"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_mid_run_still_stops_every_server(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

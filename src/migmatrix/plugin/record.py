@@ -26,10 +26,11 @@ import pytest
 
 from migmatrix.model import Cell, Record
 from migmatrix.outcomes import SEVERITY, Outcome
+from migmatrix.plugin.collect import collection_test_id
 from migmatrix.timeouts import TimeLimitExceeded
 
 if TYPE_CHECKING:
-    from migmatrix.session import MatrixRun
+    from migmatrix.plugin.run_state import MatrixRun
 
 RAW_ATTR = "migmatrix_raw"
 MESSAGE_LIMIT = 1000
@@ -223,8 +224,6 @@ def collection_report(
     shard sees the same collection problem; only shard 1 records it, so the
     shards stay disjoint and together complete.
     """
-    from migmatrix.collect import collection_test_id
-
     if report.passed or (run.shard is not None and run.shard[0] != 1):
         return
     found = collection_test_id(report.nodeid, rootpath, run)

@@ -23,9 +23,10 @@ from typing import Any
 
 import pytest
 
+from migmatrix import shard
 from migmatrix.model import Cell, Expectation
 from migmatrix.outcomes import Expected
-from migmatrix.session import MatrixRun
+from migmatrix.plugin.run_state import MatrixRun
 
 CELL_FIXTURE = "cell"
 COLLECTION_TEST = "(collection)"
@@ -88,8 +89,6 @@ def shard_keep(keys: Sequence[str], run: MatrixRun) -> set[str]:
     """The keys this shard runs: `shard.assign` over the sorted keys, by recorded durations."""
     if run.shard is None:
         return set(keys)
-    from migmatrix import shard
-
     index, total = run.shard
     ordered = sorted(set(keys))
     durations = {k: run.durations[k] for k in ordered if k in run.durations} or None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytester_matrix import MODES, records_of, run, write_project
+from pytester_matrix import MODE_PARAMS, records_of, run, write_project
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may shard these runs
@@ -140,7 +140,7 @@ ALPHA_TESTS = {
 BETA_TESTS = {"test_b.py::test_b", "test_b.py::test_hang", "test_broken.py"}
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 def test_matrix_run_records_every_cell_and_test(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
@@ -229,6 +229,7 @@ def test_matrix_run_records_every_cell_and_test(
     assert [p.name for p in (pytester.path / "results").iterdir()] == [f"py{PY}.jsonl"]
 
 
+@pytest.mark.slow
 def test_serial_and_distributed_runs_give_the_same_records(pytester: pytest.Pytester) -> None:
     write_matrix(pytester, **{"beta/test_broken.py": BROKEN})
     results = {}
@@ -254,6 +255,7 @@ def test_after(cell):
 """
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_test_is_a_crashed_record_and_nothing_else_is_lost(
     pytester: pytest.Pytester,
 ) -> None:
@@ -272,7 +274,7 @@ def test_a_worker_killed_mid_test_is_a_crashed_record_and_nothing_else_is_lost(
     result.stdout.fnmatch_lines(["*replacing crashed worker*"])
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 def test_shards_are_disjoint_and_together_the_whole_run(
     pytester: pytest.Pytester, mode: str
 ) -> None:
@@ -323,6 +325,7 @@ def test_without_durations_the_split_is_plain_and_ignores_earlier_results(
         assert ran == set(shard.assign(items, index, 2))
 
 
+@pytest.mark.slow
 def test_missing_durations_input_is_a_usage_error(pytester: pytest.Pytester) -> None:
     write_matrix(pytester)
     result = pytester.runpytest_subprocess(
@@ -414,6 +417,7 @@ def test_without_matrix_the_plugin_does_nothing(pytester: pytest.Pytester) -> No
     assert not (pytester.path / "results").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("matrix", "message"),
     [
@@ -421,8 +425,13 @@ def test_without_matrix_the_plugin_does_nothing(pytester: pytest.Pytester) -> No
         ('python: ["3.12"]\nphases: {}\nbogus: 1\n', "*matrix.yaml*"),
         # no cell for this interpreter
         (MATRIX.replace(f'["{PY}", "{OTHER_PY}"]', f'["{OTHER_PY}"]'), f"*Python {PY}*"),
+        # an adapter object that does not import: the run stops before any test runs
+        (
+            MATRIX.replace("adapters.new:adapter", "adapters.new:nothing"),
+            "*matrix.yaml:*adapters.new*'adapters.new' has no attribute 'nothing'*",
+        ),
     ],
-    ids=["invalid-file", "no-cell-for-this-python"],
+    ids=["invalid-file", "no-cell-for-this-python", "bad-adapter-object"],
 )
 def test_a_bad_matrix_is_a_usage_error(
     pytester: pytest.Pytester, matrix: str, message: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migmatrix.record import MESSAGE_LIMIT, exception_name, excerpt
+from migmatrix.plugin.record import MESSAGE_LIMIT, exception_name, excerpt
 
 
 def test_a_short_message_is_kept_whole_and_stripped() -> None:

@@ -43,3 +43,7 @@ def records_of(path: Path) -> dict[tuple[str, str], Any]:
     found = read_results(path)
     assert found.complete, found.problems
     return {r.key: r for r in found.records}
+
+
+# The modes as test parameters: a real xdist run starts subprocesses, so it is slow.
+MODE_PARAMS = [pytest.param("serial"), pytest.param("xdist", marks=pytest.mark.slow)]

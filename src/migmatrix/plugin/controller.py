@@ -1,0 +1,134 @@
+"""The controller's part of a matrix run: services, recorder, results file, manifest.
+
+Registered only on the controller (the process without `workerinput`; without
+xdist, the only process, which then also holds a `worker.MatrixWorker`). It
+starts the services before xdist starts its workers (so they get their URLs
+through `workerinput`), folds every test report into one record per (cell,
+test), and writes the results file once, at session finish.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migmatrix.covctl import clear_run_folder
+from migmatrix.errors import MigmatrixError
+from migmatrix.plugin import adapters, collect, handoff, record, services
+from migmatrix.plugin.record import Recorder
+from migmatrix.plugin.results_file import write_manifest, write_records
+from migmatrix.plugin.run_state import WORKERINPUT_KEY, MatrixRun
+from migmatrix.service import RunningService
+
+
+class MatrixController:
+    """The controller's hooks of a matrix run."""
+
+    def __init__(self, config: pytest.Config, run: MatrixRun, *, handoff_key: str) -> None:
+        self.config = config
+        self.run = run
+        self.handoff_key = handoff_key
+        self.handoff_file: str | None = None
+        self.recorder = Recorder()
+        self.services: list[RunningService] = []
+        self.written: Path | None = None
+        # A bad `object:` fails the run here, once, with the file, line and key to fix.
+        try:
+            adapters.import_all(run.matrix, (c.adapter_base or c.adapter for c in run.cells))
+        except MigmatrixError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    @property
+    def distributed(self) -> bool:
+        return getattr(self.config.option, "dist", "no") != "no"
+
+    # ------------------------------------------------------------------ set-up and tear-down
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> Generator[None, None, None]:
+        # Before xdist starts its workers (its hook is trylast): they get what this sets.
+        services.prepare_controller(self.run, self.config, self.services)
+        note = self.run.shard_note
+        if note and self.config.get_verbosity() < 0:
+            # -q hides the report header, but where a shard came from must show.
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(note)
+        folder = self.config.getoption("matrix_coverage")
+        if folder:
+            # Before any process starts measuring: this run's own folder, emptied.
+            clear_run_folder(Path(folder).resolve(), self.run.results_path().stem)
+        if not self.distributed:
+            return (yield)
+        self.handoff_file = handoff.save(self.run)
+        # The variable lives only while xdist starts the workers, inside this call.
+        with handoff.offered(self.handoff_key, self.handoff_file):
+            return (yield)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[WORKERINPUT_KEY] = self.run.to_workerinput()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        handoff.remove(self.handoff_file)
+        services.release_controller(self.run, self.services)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        run = self.run
+        selection = f", cells {run.selection!r}" if run.selection else ""
+        shard = f", shard {run.shard_text}" if run.shard else ""
+        lines = [
+            f"migmatrix: {run.matrix.path}: {len(run.cells)} cells on Python "
+            f"{run.python}{selection}{shard}; results -> {run.results_path()}"
+        ]
+        if run.shard_note:
+            lines.append(run.shard_note)
+        if run.shard and run.durations_source:
+            lines.append(
+                f"migmatrix: shards balanced by {len(run.durations)} durations "
+                f"from {run.durations_source}"
+            )
+        return lines
+
+    # ------------------------------------------------------------------ recording
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        ids = [item.nodeid for item in session.items]
+        self.recorder.expect(collect.node_map(ids, self.config.rootpath, self.run))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        self.recorder.expect(collect.node_map(ids, self.config.rootpath, self.run))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not report.passed:
+            record.collection_report(self.recorder, report, self.config.rootpath, self.run)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.recorder.report(report)
+
+    # ------------------------------------------------------------------ the results file
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.written = write_records(self.run, self.recorder)
+        manifest = self.config.getoption("matrix_manifest")
+        if manifest:
+            write_manifest(
+                Path(manifest),
+                self.run,
+                self.written,
+                records=len(self.recorder.records),
+                exitstatus=int(exitstatus),
+            )
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.written is not None:
+            count = len(self.recorder.records)
+            where = os.path.relpath(self.written, self.config.invocation_params.dir)
+            terminalreporter.write_line(f"migmatrix: {count} records written to {where}")

@@ -1,0 +1,104 @@
+"""The part of a matrix run on every process that runs tests: each xdist worker, or the only one.
+
+It parametrizes the phase suites over their cells and keeps this shard's items
+(`collect`), gives tests the `cell` fixture (`cell`), switches coverage to the
+cell's context around each test (`covctl`), holds each test to the time limit
+(`timeouts`) and attaches the raw outcome to each report (`record.raw_outcome`),
+which reaches the controller's recorder with the report.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migmatrix.covctl import CellCoverage
+from migmatrix.plugin import RUN_KEY, collect
+from migmatrix.plugin.cell import CellContext, cell_context
+from migmatrix.plugin.record import RAW_ATTR, raw_outcome
+from migmatrix.plugin.run_state import MatrixRun
+from migmatrix.timeouts import time_limit
+
+
+class MatrixWorker:
+    """The hooks and fixture of a matrix run on a process that runs tests."""
+
+    def __init__(self, config: pytest.Config, run: MatrixRun) -> None:
+        self.config = config
+        self.run = run
+        self.switch_context: Callable[[str], None] | None = None
+        self.own_coverage: CellCoverage | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Runs after the controller's (tryfirst) set-up, which empties the coverage folder.
+        folder = self.config.getoption("matrix_coverage")
+        if folder:
+            own = Path(folder).resolve() / self.run.results_path().stem
+            self.own_coverage = CellCoverage(own)
+            self.switch_context = self.own_coverage.switch
+        else:
+            current = _current_coverage()
+            self.switch_context = None if current is None else current.switch_context
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.own_coverage is not None:
+            self.own_coverage.stop()
+
+    # ------------------------------------------------------------------ collection
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        collect.parametrize(metafunc, self.run)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        kept, deselected = collect.apply(items, config, self.run)
+        if deselected:
+            items[:] = kept
+            config.hook.pytest_deselected(items=deselected)
+
+    # ------------------------------------------------------------------ running
+
+    @pytest.fixture(scope="module")
+    @classmethod
+    def cell(cls, request: pytest.FixtureRequest) -> CellContext:
+        """The matrix cell this test runs in: adapter, env, features, service URL, workdir."""
+        return cell_context(request.config.stash[RUN_KEY], request)
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self.switch_context is not None:
+            callspec = getattr(item, "callspec", None)
+            param = callspec.params.get("cell") if callspec is not None else None
+            self.switch_context(getattr(param, "id", "") or "")
+
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        if self.switch_context is not None and nextitem is None:
+            self.switch_context("")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        with time_limit(self.run.timeout):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        setattr(report, RAW_ATTR, raw_outcome(call))
+        return report
+
+
+def _current_coverage() -> Any:
+    """The running coverage.py measurement, if any, so each test runs in its cell's context."""
+    # Looked up, not imported: a run without coverage must not load coverage.py.
+    module = sys.modules.get("coverage")
+    if module is None:
+        return None
+    return module.Coverage.current()
