@@ -27,33 +27,14 @@ import pytest
 from migmatrix.model import Cell, Record
 from migmatrix.outcomes import SEVERITY, Outcome
 from migmatrix.plugin.collect import collection_test_id
+from migmatrix.text import excerpt
 from migmatrix.timeouts import TimeLimitExceeded
 
 if TYPE_CHECKING:
     from migmatrix.plugin.run_state import MatrixRun
 
 RAW_ATTR = "migmatrix_raw"
-MESSAGE_LIMIT = 1000
 CRASH_WHEN = "???"  # the `when` of the report xdist builds for a crashed worker's item
-
-
-_CUT = "\n... (cut) ...\n"
-
-
-def excerpt(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
-    """A bounded message: its start and its end, marked where the middle was cut.
-
-    Both ends matter: an assertion says what failed first, a traceback or a dead
-    server's log says why last.
-    """
-    if text is None:
-        return None
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    room = limit - len(_CUT)
-    head = room * 3 // 5
-    return text[:head].rstrip() + _CUT + text[len(text) - (room - head) :].lstrip()
 
 
 def exception_name(kind: type[BaseException]) -> str:

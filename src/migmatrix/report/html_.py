@@ -36,10 +36,10 @@ from urllib.parse import quote, urlsplit
 from migmatrix.model import Cell, GateResult, Judged
 from migmatrix.outcomes import ExitCode, Outcome, Verdict
 from migmatrix.report.summary import judgements, summarize, verdict_totals
+from migmatrix.text import excerpt
 
 SCHEMA = "migmatrix-html/1"
-# Messages longer than this are cut: the report is for reading, the results files keep it all.
-MESSAGE_LIMIT = 2000
+# The page lists at most this many data problems; the JSON report keeps them all.
 PROBLEM_LIMIT = 200
 PAGE_SIZE = 100
 
@@ -135,12 +135,6 @@ def _verdict_class(verdict: Verdict, fail_on: frozenset[Verdict]) -> str:
     if verdict.expected:
         return "ok"
     return "bad" if verdict in fail_on else "warn"
-
-
-def _clip(text: str) -> str:
-    if len(text) <= MESSAGE_LIMIT:
-        return text
-    return f"{text[:MESSAGE_LIMIT]}\u2026 [cut, {len(text):,} characters in all]"
 
 
 def _note(judged: Judged) -> str:
@@ -244,8 +238,8 @@ def build_data(result: GateResult) -> dict[str, Any]:
             col_t.append(t - prev)
             prev = t
             col_d.append(0 if rec is None else round(rec.duration * 1000))
-            col_m.append(strings.add(_clip(rec.message)) + 1 if rec and rec.message else 0)
-            col_x.append(strings.add(_clip(j.detail)) + 1 if j.detail else 0)
+            col_m.append(strings.add(excerpt(rec.message)) + 1 if rec and rec.message else 0)
+            col_x.append(strings.add(excerpt(j.detail)) + 1 if j.detail else 0)
             counts[verdict_at[id(verdict)]] += 1
     return {
         "schema": SCHEMA,

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from migmatrix.model import GateResult
 from migmatrix.report.summary import (
     CellSummary,
-    excerpt,
     got,
     matrix_tables,
     rule_words,
@@ -22,6 +21,7 @@ from migmatrix.report.summary import (
     unexpected,
     verdict_totals,
 )
+from migmatrix.text import one_line
 
 # Items listed in full; a summary of hundreds of thousands of failures helps nobody
 # and GitHub caps a step summary at 1 MiB.
@@ -87,7 +87,7 @@ def render_markdown(result: GateResult) -> str:
         out.append("| verdict | cell | test | expected | got | message |")
         out.append("|---|---|---|---|---|---|")
         for judged in items[:ITEM_LIMIT]:
-            message = excerpt(judged.record.message if judged.record else None) or judged.detail
+            message = one_line(judged.record.message if judged.record else None) or judged.detail
             out.append(
                 f"| {judged.verdict.value} | {md(judged.cell.id)} | {md(judged.test)} | "
                 f"{md(judged.expectation.describe())} | {md(got(judged))} | {md(message)} |"

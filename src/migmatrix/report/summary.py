@@ -4,13 +4,12 @@ The judge (`migmatrix.gate`) hands the reports a `GateResult`; this module
 turns its judged items into what the terminal, Markdown, JSON, JUnit and HTML
 reports all show: a summary per cell, the per-Python matrix tables, totals per
 verdict, the unexpected items, and the words for the gate's status, a stale
-rule, an outcome (`got`) and a message (`excerpt`). The counts are made in one
+rule, an outcome (`got`) and a message (`migmatrix.text.one_line`). The counts are made in one
 pass and kept per result (a result is immutable), so five reports cost one pass.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from migmatrix.gate import ALL_TESTS
@@ -241,18 +240,6 @@ STATUS = {
 def status(result: GateResult) -> str:
     """'passed', 'failed' or 'incomplete' for the gate's exit code."""
     return STATUS.get(result.exit_code, "error")
-
-
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def excerpt(text: str | None, limit: int = 200) -> str:
-    """The first line of a message without terminal escapes, cut to `limit` characters."""
-    if not text:
-        return ""
-    text = _CONTROL.sub("", text).strip()
-    first = text.splitlines()[0] if text else ""
-    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def got(judged: Judged) -> str:

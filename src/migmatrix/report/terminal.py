@@ -20,7 +20,6 @@ from typing import TextIO
 from migmatrix.model import GateResult
 from migmatrix.report.summary import (
     CellSummary,
-    excerpt,
     got,
     matrix_tables,
     rule_words,
@@ -28,6 +27,7 @@ from migmatrix.report.summary import (
     unexpected,
     verdict_totals,
 )
+from migmatrix.text import one_line
 
 _GREEN, _RED, _YELLOW, _BOLD, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[0m"
 
@@ -104,7 +104,7 @@ def render_terminal(result: GateResult, *, colour: bool = False) -> str:
             tag = paint(_RED if failing else _YELLOW, judged.verdict.value)
             lines.append(f"  {tag}  {judged.cell.id} :: {judged.test}")
             lines.append(f"      expected {judged.expectation.describe()}, got {got(judged)}")
-            message = excerpt(judged.record.message if judged.record else None)
+            message = one_line(judged.record.message if judged.record else None)
             detail = judged.detail
             if detail:
                 lines.append(f"      {detail}")

@@ -1,34 +1,8 @@
-"""Turning pytest reports into records: the bounded message excerpt and exception names."""
+"""Turning pytest reports into records: exception names."""
 
 from __future__ import annotations
 
-import pytest
-
-from migmatrix.plugin.record import MESSAGE_LIMIT, exception_name, excerpt
-
-
-def test_a_short_message_is_kept_whole_and_stripped() -> None:
-    assert excerpt("  boom \n") == "boom"
-    assert excerpt(None) is None
-
-
-def test_a_long_message_keeps_its_start_and_its_end() -> None:
-    # The assertion comes first, the reason a server died comes last in its log.
-    text = "AssertionError: first line\n" + "x" * 5000 + "\nserver: killed by signal 9"
-    cut = excerpt(text)
-    assert cut is not None
-    assert len(cut) == MESSAGE_LIMIT
-    assert cut.startswith("AssertionError: first line")
-    assert cut.endswith("server: killed by signal 9")
-    assert "\n... (cut) ...\n" in cut
-
-
-@pytest.mark.parametrize("limit", [40, 100, 1001])
-def test_the_limit_is_never_exceeded(limit: int) -> None:
-    text = "".join(chr(ord("a") + i % 26) for i in range(3 * limit))
-    cut = excerpt(text, limit)
-    assert cut is not None
-    assert len(cut) <= limit
+from migmatrix.plugin.record import exception_name
 
 
 class EngineClosed(Exception):

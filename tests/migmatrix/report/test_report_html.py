@@ -29,7 +29,8 @@ from migmatrix.model import (
     Record,
 )
 from migmatrix.outcomes import Expected, Outcome, Verdict
-from migmatrix.report.html_ import MESSAGE_LIMIT, build_data, render_html, write_html
+from migmatrix.report.html_ import build_data, render_html, write_html
+from migmatrix.text import MESSAGE_LIMIT
 
 PASS = Expectation(frozenset({Expected.PASS}))
 FAIL = Expectation(frozenset({Expected.FAIL}), bug="NETRA-1", rule=0)
@@ -298,13 +299,18 @@ def test_write_html_makes_an_absolute_coverage_path_relative(tmp_path: Path) -> 
     assert not list(out.parent.glob("*.tmp"))
 
 
-def test_long_messages_are_cut_with_a_note() -> None:
+def test_long_messages_are_cut_by_the_recording_rule() -> None:
+    # A results file written by hand may hold any length; the page cuts it as the
+    # plugin would have, keeping the start and the end.
     cell = Cell("p", "a", "e", "3.12")
-    rows = [judged(cell, "t.py::t", Verdict.REGRESSION, Outcome.FAILED, "x" * 50_000)]
+    message = "AssertionError: head\n" + "x" * 50_000 + "\nthe end"
+    rows = [judged(cell, "t.py::t", Verdict.REGRESSION, Outcome.FAILED, message)]
     (row,) = decode(render_html(make_result(rows)))
     assert row[4] is not None
-    assert row[4].startswith("x" * MESSAGE_LIMIT)
-    assert row[4].endswith("[cut, 50,000 characters in all]")
+    assert len(row[4]) == MESSAGE_LIMIT
+    assert row[4].startswith("AssertionError: head")
+    assert row[4].endswith("the end")
+    assert "... (cut) ..." in row[4]
 
 
 def test_thirty_thousand_results_cost_a_few_bytes_each() -> None:

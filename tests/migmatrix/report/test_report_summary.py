@@ -22,7 +22,6 @@ from migmatrix.report.json_ import render_json
 from migmatrix.report.junit import render_junit
 from migmatrix.report.markdown import render_markdown
 from migmatrix.report.summary import (
-    excerpt,
     got,
     judgements,
     matrix_tables,
@@ -33,6 +32,7 @@ from migmatrix.report.summary import (
     verdict_totals,
 )
 from migmatrix.report.terminal import render_terminal
+from migmatrix.text import one_line
 
 
 def test_a_cell_without_any_record_is_summarized_as_no_results() -> None:
@@ -88,7 +88,7 @@ def test_totals_unexpected_items_and_status_words() -> None:
     assert words == ["passed", "failed", "incomplete", "error"]
 
 
-def test_got_rule_words_and_excerpt() -> None:
+def test_got_rule_words_and_one_line() -> None:
     result = sample_result()
     regression, missing = unexpected(result)
     assert got(regression) == "failed (KeyError)"
@@ -96,9 +96,9 @@ def test_got_rule_words_and_excerpt() -> None:
     (rule,) = result.stale_rules
     assert rule_words(rule) == "rule #4 at matrix.yaml:40:7: phase=business"
     # The first line only, without terminal escapes, cut with an ellipsis.
-    assert excerpt(regression.record.message) == "boom <b>|</b> & red"
-    assert excerpt("x" * 300, limit=10) == "x" * 9 + "…"
-    assert excerpt(None) == excerpt("") == ""
+    assert one_line(regression.record.message) == "boom <b>|</b> & red"
+    assert one_line("x" * 300, limit=10) == "x" * 9 + "…"
+    assert one_line(None) == one_line("") == ""
 
 
 def test_a_hand_built_result_with_a_cell_in_several_runs_is_one_summary() -> None:

@@ -1,0 +1,44 @@
+"""Bounded text: the one message limit and the one excerpt function of the harness.
+
+A message travels from a failing test into a results file and from there into
+every report. It is cut once, to `MESSAGE_LIMIT` characters, where it is recorded;
+the HTML report cuts what it is handed by the same rule, so a results file written
+by hand or by another tool cannot make a page larger than a recorded one. The
+terminal and Markdown reports show one line per item: `one_line` is that view of
+a message, not a second excerpt.
+"""
+
+from __future__ import annotations
+
+import re
+
+MESSAGE_LIMIT = 1000
+_CUT = "\n... (cut) ...\n"
+# Terminal escapes and control characters: a message printed back to a terminal
+# must not move its cursor or recolour what follows.
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def excerpt(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
+    """A bounded message: its start and its end, marked where the middle was cut.
+
+    Both ends matter: an assertion says what failed first, a traceback or a dead
+    server's log says why last.
+    """
+    if text is None:
+        return None
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    room = limit - len(_CUT)
+    head = room * 3 // 5
+    return text[:head].rstrip() + _CUT + text[len(text) - (room - head) :].lstrip()
+
+
+def one_line(text: str | None, limit: int = 200) -> str:
+    """The first line of a message without terminal escapes, cut to `limit` characters."""
+    if not text:
+        return ""
+    text = _CONTROL.sub("", text).strip()
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= limit else first[: limit - 1] + "…"
