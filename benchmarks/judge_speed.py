@@ -71,7 +71,7 @@ def generate(folder: str, tests: int, files: int) -> tuple[str, int]:
     matrix_path = os.path.join(folder, "matrix.yaml")
     with open(matrix_path, "w", encoding="utf-8") as out:
         out.write(MATRIX)
-    matrix = load_matrix(matrix_path, import_adapters=False)
+    matrix = load_matrix(matrix_path)
     cells = plan_cells(matrix)
     test_ids = [f"test_mod{i % 50}.py::test_case_{i}" for i in range(tests - 10)]
     test_ids += [f"test_flaky.py::test_{i}" for i in range(10)]
@@ -130,7 +130,7 @@ def child(folder: str, stdlib: bool) -> None:
         # The path without orjson (PyPy): the json module parses the blocks even here.
         results_module._LOADS_BLOCK = results_module.json_block
     parser = "json" if results_module._LOADS_BLOCK is results_module.json_block else "orjson"
-    matrix = load_matrix(os.path.join(folder, "matrix.yaml"), import_adapters=False)
+    matrix = load_matrix(os.path.join(folder, "matrix.yaml"))
     cells = plan_cells(matrix)
     times: dict[str, float] = {"import+load": time.perf_counter() - t0}
     cpu: dict[str, float] = {}

@@ -187,7 +187,7 @@ def _load(path: str) -> Matrix:
     from migmatrix.load import load_matrix
 
     # The judge never calls adapter objects, so it need not import them.
-    return load_matrix(path, import_adapters=False)
+    return load_matrix(path)
 
 
 def _selected(
