@@ -115,7 +115,7 @@ def generate(folder: str, tests: int, files: int) -> tuple[str, int]:
 def child(folder: str, stdlib: bool) -> None:
     """Time each judge step as `migmatrix gate` runs it; print one JSON object with the figures."""
     t0 = time.perf_counter()
-    from migmatrix import results as results_module
+    from migmatrix._speed import paused_gc
     from migmatrix.expect import stale_rules
     from migmatrix.gate import judge
     from migmatrix.load import load_matrix
@@ -125,6 +125,7 @@ def child(folder: str, stdlib: bool) -> None:
     from migmatrix.report_junit import render_junit
     from migmatrix.report_markdown import render_markdown
     from migmatrix.report_terminal import render_terminal
+    from migmatrix.results import read as results_module
 
     if stdlib:
         # The path without orjson (PyPy): the json module parses the blocks even here.
@@ -148,7 +149,7 @@ def child(folder: str, stdlib: bool) -> None:
     sizes = {}
     # As `migmatrix gate` does (cli.cmd_gate): the whole judge runs with the cyclic
     # garbage collector paused, since it builds hundreds of thousands of acyclic objects.
-    with results_module.paused_gc():
+    with paused_gc():
         t = time.perf_counter()
         last_cpu[0] = time.process_time()
         merged = merge(read_all(paths), matrix.digest)

@@ -216,7 +216,7 @@ def _write(path: str, text: str) -> None:
 
 
 def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from migmatrix.results import paused_gc
+    from migmatrix._speed import paused_gc
 
     # Merge, gate and reports build hundreds of thousands of acyclic objects: the cyclic
     # garbage collector would only walk them again and again (a third of the time).

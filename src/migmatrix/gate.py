@@ -38,9 +38,9 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from migmatrix._speed import IdentityCache
 from migmatrix.expect import expectation_for as default_expectation_for
 from migmatrix.expect import selects_test
-from migmatrix.idcache import IdentityCache
 from migmatrix.merge import Merged
 from migmatrix.model import (
     Cell,
@@ -63,7 +63,6 @@ from migmatrix.outcomes import (
     Verdict,
 )
 from migmatrix.plan import display_order
-from migmatrix.results import paused_gc
 
 ExpectationFor = Callable[[Matrix, Cell, str], "tuple[Expectation, ExpectRule | None]"]
 
@@ -201,36 +200,6 @@ def judge(
     matrix). `display` is (phases, adapters, envs, pythons) in report order
     (default: the matrix's declaration order, via `plan.display_order`).
     """
-    with paused_gc():
-        return _judge(
-            matrix,
-            cells,
-            merged,
-            planned=planned,
-            phase_tests=phase_tests,
-            coverage=coverage,
-            coverage_total=coverage_total,
-            stale_rules=stale_rules,
-            expectation_for=expectation_for,
-            display=display,
-            duration=duration,
-        )
-
-
-def _judge(
-    matrix: Matrix,
-    cells: Sequence[Cell],
-    merged: Merged,
-    *,
-    planned: Collection[str] | None,
-    phase_tests: Mapping[str, Iterable[str]] | None,
-    coverage: Sequence[CoverageVerdict],
-    coverage_total: float | None,
-    stale_rules: Sequence[ExpectRule],
-    expectation_for: ExpectationFor | None,
-    display: tuple[tuple[str, ...], ...] | None,
-    duration: float,
-) -> GateResult:
     ask = expectation_for or default_expectation_for
     expectations = _Expectations(matrix, ask)
     problems = list(merged.problems)

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from migmatrix._speed import paused_gc
 from migmatrix.gate import judgements, rule_words, status, summarize, verdict_totals
 from migmatrix.model import GateResult, Judged
 from migmatrix.outcomes import Verdict
-from migmatrix.results import paused_gc
 
 REPORT_SCHEMA = "migmatrix-report/1"
 

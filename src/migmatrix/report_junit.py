@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 
+from migmatrix._speed import paused_gc
 from migmatrix.gate import got, judgements, summarize
 from migmatrix.model import Cell, GateResult, Judged, Record
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Outcome, Verdict
-from migmatrix.results import paused_gc
 
 _NEEDS_ESCAPE = re.compile(r"[&<>\"\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
