@@ -71,7 +71,7 @@ def generate(folder: str, tests: int, files: int) -> tuple[str, int]:
     matrix_path = os.path.join(folder, "matrix.yaml")
     with open(matrix_path, "w", encoding="utf-8") as out:
         out.write(MATRIX)
-    matrix = load_matrix(matrix_path, import_adapters=False)
+    matrix = load_matrix(matrix_path)
     cells = plan_cells(matrix)
     test_ids = [f"test_mod{i % 50}.py::test_case_{i}" for i in range(tests - 10)]
     test_ids += [f"test_flaky.py::test_{i}" for i in range(10)]
@@ -115,7 +115,7 @@ def generate(folder: str, tests: int, files: int) -> tuple[str, int]:
 def child(folder: str, stdlib: bool) -> None:
     """Time each judge step as `migmatrix gate` runs it; print one JSON object with the figures."""
     t0 = time.perf_counter()
-    from migmatrix import results as results_module
+    from migmatrix._speed import paused_gc
     from migmatrix.expect import stale_rules
     from migmatrix.gate import judge
     from migmatrix.load import load_matrix
@@ -125,12 +125,13 @@ def child(folder: str, stdlib: bool) -> None:
     from migmatrix.report.junit import render_junit
     from migmatrix.report.markdown import render_markdown
     from migmatrix.report.terminal import render_terminal
+    from migmatrix.results import read as results_module
 
     if stdlib:
         # The path without orjson (PyPy): the json module parses the blocks even here.
         results_module._LOADS_BLOCK = results_module.json_block
     parser = "json" if results_module._LOADS_BLOCK is results_module.json_block else "orjson"
-    matrix = load_matrix(os.path.join(folder, "matrix.yaml"), import_adapters=False)
+    matrix = load_matrix(os.path.join(folder, "matrix.yaml"))
     cells = plan_cells(matrix)
     times: dict[str, float] = {"import+load": time.perf_counter() - t0}
     cpu: dict[str, float] = {}
@@ -148,7 +149,7 @@ def child(folder: str, stdlib: bool) -> None:
     sizes = {}
     # As `migmatrix gate` does (cli.cmd_gate): the whole judge runs with the cyclic
     # garbage collector paused, since it builds hundreds of thousands of acyclic objects.
-    with results_module.paused_gc():
+    with paused_gc():
         t = time.perf_counter()
         last_cpu[0] = time.process_time()
         merged = merge(read_all(paths), matrix.digest)

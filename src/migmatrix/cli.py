@@ -180,7 +180,7 @@ def _load(path: str) -> Matrix:
     from migmatrix.load import load_matrix
 
     # The judge never calls adapter objects, so it need not import them.
-    return load_matrix(path, import_adapters=False)
+    return load_matrix(path)
 
 
 def _selected(
@@ -209,7 +209,7 @@ def _write(path: str, text: str) -> None:
 
 
 def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from migmatrix.results import paused_gc
+    from migmatrix._speed import paused_gc
 
     # Merge, gate and reports build hundreds of thousands of acyclic objects: the cyclic
     # garbage collector would only walk them again and again (a third of the time).

@@ -25,8 +25,8 @@ import coverage
 from coverage.exceptions import CoverageException
 
 from migmatrix.errors import UsageError
+from migmatrix.match import glob_match
 from migmatrix.model import CoverageRule, CoverageVerdict, Matrix
-from migmatrix.plan import glob_match
 
 
 def _relative(path: str, root: str) -> str:

@@ -24,9 +24,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable
 
-from migmatrix.idcache import IdentityCache
+from migmatrix._speed import IdentityCache
+from migmatrix.match import adapter_matches, glob_match
 from migmatrix.model import Cell, Expectation, ExpectRule, Matrix
-from migmatrix.plan import adapter_matches, glob_match
 
 CellKey = tuple[str, str, str, str]
 

@@ -59,7 +59,6 @@ from migmatrix.model import (
 )
 from migmatrix.outcomes import ExitCode, Expected, Outcome, Verdict
 from migmatrix.plan import display_order
-from migmatrix.results import paused_gc
 
 ExpectationFor = Callable[[Matrix, Cell, str], "tuple[Expectation, ExpectRule | None]"]
 
@@ -197,36 +196,6 @@ def judge(
     matrix). `display` is (phases, adapters, envs, pythons) in report order
     (default: the matrix's declaration order, via `plan.display_order`).
     """
-    with paused_gc():
-        return _judge(
-            matrix,
-            cells,
-            merged,
-            planned=planned,
-            phase_tests=phase_tests,
-            coverage=coverage,
-            coverage_total=coverage_total,
-            stale_rules=stale_rules,
-            expectation_for=expectation_for,
-            display=display,
-            duration=duration,
-        )
-
-
-def _judge(
-    matrix: Matrix,
-    cells: Sequence[Cell],
-    merged: Merged,
-    *,
-    planned: Collection[str] | None,
-    phase_tests: Mapping[str, Iterable[str]] | None,
-    coverage: Sequence[CoverageVerdict],
-    coverage_total: float | None,
-    stale_rules: Sequence[ExpectRule],
-    expectation_for: ExpectationFor | None,
-    display: tuple[tuple[str, ...], ...] | None,
-    duration: float,
-) -> GateResult:
     ask = expectation_for or default_expectation_for
     expectations = _Expectations(matrix, ask)
     problems = list(merged.problems)

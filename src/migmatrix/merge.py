@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from migmatrix.errors import UsageError
 from migmatrix.model import Record
 from migmatrix.outcomes import SEVERITY
-from migmatrix.results import ResultsFile, paused_gc, read_results
+from migmatrix.results import ResultsFile, read_results
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,11 +100,6 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
     `matrix_digest`, when given, is the digest of the matrix being gated; files
     written for another digest are reported.
     """
-    with paused_gc():
-        return _merge(files, matrix_digest)
-
-
-def _merge(files: Sequence[ResultsFile], matrix_digest: str | None) -> Merged:
     problems: list[str] = []
     notes: list[str] = []
     sources: list[str] = []

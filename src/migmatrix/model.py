@@ -14,6 +14,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, overload
 
+from migmatrix._speed import tuple_maker
 from migmatrix.outcomes import Expected, Outcome, Verdict
 
 RESULTS_SCHEMA = "migmatrix-results/1"
@@ -70,6 +71,8 @@ class AdapterSpec:
     sweep: str | None = None
     states: tuple[tuple[str, ...], ...] = ()
     location: Location = NOWHERE
+    # Where `object:` is written: an import failure found at run time points there.
+    object_location: Location = NOWHERE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,7 +263,7 @@ class Record(NamedTuple):
 
     A named tuple rather than a frozen dataclass: the gate reads hundreds of
     thousands of them, and a tuple is built in one step (`tuple.__new__`, see
-    results._fast_record) where a frozen dataclass sets each field through
+    results.read._fast_record) where a frozen dataclass sets each field through
     `object.__setattr__`; it also takes a fifth of the memory of an instance with
     a `__dict__`. It is as immutable, and compares and hashes by its fields.
     """
@@ -311,14 +314,8 @@ class Judged(NamedTuple):
 JudgedValues = tuple[Cell, str, Expectation, Record | None, Verdict, str]
 
 
-def _judged_maker() -> Callable[[JudgedValues], Judged]:
-    # `tuple.__new__(Judged, values)` is what `Judged(*values)` ends in, minus the
-    # Python frame of the generated `__new__`: the gate's hot loop builds with it.
-    maker: Callable[[JudgedValues], Judged] = functools.partial(tuple.__new__, Judged)
-    return maker
-
-
-new_judged = _judged_maker()
+# The gate's hot loop builds its items with this, values in `_speed.JUDGED_ORDER`.
+new_judged: Callable[[JudgedValues], Judged] = tuple_maker(Judged)
 
 
 class CellJudgement:

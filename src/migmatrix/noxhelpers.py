@@ -53,7 +53,7 @@ def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
     from migmatrix.load import load_matrix  # needs PyYAML and jsonschema: the PEP 723 block
     from migmatrix.plan import plan_cells
 
-    matrix = load_matrix(path, import_adapters=False)
+    matrix = load_matrix(path)
     planned = plan_cells(matrix)
     seen: dict[tuple[str, str, str, str], None] = {}
     for cell in planned:

@@ -18,8 +18,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from migmatrix.errors import UsageError
+from migmatrix.match import glob_regex, is_glob
 from migmatrix.model import Cell
-from migmatrix.plan import glob_regex, is_glob
 
 Predicate = Callable[[str], bool]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from migmatrix.match import adapter_matches
 from migmatrix.model import AdapterSpec, ComponentSpec
 
 AdapterState = tuple[str, tuple[str, ...], frozenset[str]]
@@ -197,8 +198,6 @@ def path_targets(
     elif target == "previous":
         found = _previous(source, adapters)
     else:
-        from migmatrix.plan import adapter_matches
-
         found = tuple(
             state
             for spec in adapters
@@ -219,8 +218,6 @@ def rollback_targets(
     the paths are declared, then the order each path names them; an unknown `state`
     has no targets.
     """
-    from migmatrix.plan import adapter_matches
-
     owners = {name: spec.name for spec in adapters for name, _, _ in expand_adapter(spec)}
     sources = [s for s in all_states(adapters) if s[0] == state]
     if not sources:

@@ -1,4 +1,4 @@
-"""Bounded text: the one message limit and the one excerpt function of the harness.
+"""Words for people: the one message limit and excerpt, and the "did you mean" hint.
 
 A message travels from a failing test into a results file and from there into
 every report. It is cut once, to `MESSAGE_LIMIT` characters, where it is recorded;
@@ -10,7 +10,9 @@ a message, not a second excerpt.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 MESSAGE_LIMIT = 1000
 _CUT = "\n... (cut) ...\n"
@@ -42,3 +44,9 @@ def one_line(text: str | None, limit: int = 200) -> str:
     text = _CONTROL.sub("", text).strip()
     first = text.splitlines()[0] if text else ""
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def closest(word: str, choices: Iterable[str]) -> str:
+    """`; did you mean 'x'?` for the closest of `choices`, or nothing if none is close."""
+    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean {found[0]!r}?" if found else ""

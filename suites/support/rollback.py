@@ -32,7 +32,7 @@ def declared_matrix(config: Any) -> Any:
         from migmatrix.load import load_matrix
 
         path = Path(config.invocation_params.dir, option)
-        cache[_KEY] = load_matrix(path, import_adapters=False)
+        cache[_KEY] = load_matrix(path)
     return cache[_KEY]
 
 

@@ -28,7 +28,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def write_run(project: Path, python: str, *, break_one: bool = False) -> Path:
-    matrix = load_matrix(project / "matrix.yaml", import_adapters=False)
+    matrix = load_matrix(project / "matrix.yaml")
     records = full_run(matrix, python, duration=0.1)
     if break_one:
         records[-1] = Record(records[-1].cell, records[-1].test, Outcome.FAILED, 0.1, "KeyError")
@@ -173,7 +173,7 @@ def test_two_gates_over_the_same_results_write_the_same_bytes(
 
 
 def test_the_run_time_is_the_span_written_in_the_results_files(project: Path) -> None:
-    matrix = load_matrix(project / "matrix.yaml", import_adapters=False)
+    matrix = load_matrix(project / "matrix.yaml")
     for python, started, finished in (
         ("3.12", "2024-01-01T00:00:00+00:00", "2024-01-01T00:01:00+00:00"),
         ("3.13", "2024-01-01T00:00:30+00:00", "2024-01-01T00:02:30.500+00:00"),

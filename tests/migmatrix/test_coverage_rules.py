@@ -65,7 +65,7 @@ envs: {unit: {}}
         encoding="utf-8",
     )
     (tmp_path / "suites" / "reproduction").mkdir(parents=True)
-    matrix = load_matrix(tmp_path / "matrix.yaml", import_adapters=False)
+    matrix = load_matrix(tmp_path / "matrix.yaml")
     rules = (
         rule(name="legacy-half", cells="*/deprecated/*/*", min_percent=50.0),
         rule(name="legacy-all", cells="*/deprecated/*/*", min_percent=100.0),

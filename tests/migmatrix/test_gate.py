@@ -131,7 +131,7 @@ def test_exception_names_compare_by_class_name(
 
 @pytest.fixture
 def matrix(tmp_path: Path) -> Matrix:
-    return load_matrix(write_project(tmp_path), import_adapters=False)
+    return load_matrix(write_project(tmp_path))
 
 
 def merged(
@@ -370,7 +370,7 @@ def test_the_gate_decides_what_judging_each_item_alone_decides(tmp_path: Path, s
     # tests (model.CellJudgement). Every item must still be what one-by-one judging says.
     path = write_project(tmp_path)
     path.write_text(MIXED, encoding="utf-8")
-    matrix = load_matrix(path, import_adapters=False)
+    matrix = load_matrix(path)
     records = random_run(matrix, seed)
     result = judge(matrix, plan_cells(matrix), merged(records))
     got = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from migmatrix.match import filter_matches, glob_match
 from migmatrix.model import (
     AdapterSpec,
     CellFilter,
@@ -14,7 +15,7 @@ from migmatrix.model import (
     PhaseSpec,
 )
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected
-from migmatrix.plan import all_cells, display_order, filter_matches, glob_match, plan_cells
+from migmatrix.plan import all_cells, display_order, plan_cells
 
 
 def matrix(**changes: object) -> Matrix:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migmatrix.text import MESSAGE_LIMIT, excerpt, one_line
+from migmatrix.text import MESSAGE_LIMIT, closest, excerpt, one_line
 
 
 def test_a_short_message_is_kept_whole_and_stripped() -> None:
@@ -35,3 +35,8 @@ def test_one_line_drops_terminal_escapes_and_later_lines() -> None:
     assert one_line("\x1b[31mred\x1b[0m first\nsecond") == "red first"
     assert one_line("x" * 300, limit=10) == "x" * 9 + "\u2026"
     assert one_line(None) == one_line("") == ""
+
+
+def test_closest_says_did_you_mean_only_when_close() -> None:
+    assert closest("phsaes", ["phases", "envs"]) == "; did you mean 'phases'?"
+    assert closest("zzz", ["phases", "envs"]) == ""

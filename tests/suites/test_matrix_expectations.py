@@ -67,7 +67,7 @@ MIGRATED_BY_ADAPTER = {"deprecated": frozenset(), "ssot": frozenset(COMPONENTS)}
 
 @pytest.fixture(scope="module")
 def matrix():
-    return load_matrix(REPO / "matrix.yaml", import_adapters=False)
+    return load_matrix(REPO / "matrix.yaml")
 
 
 def _migrated(cell) -> frozenset[str]:

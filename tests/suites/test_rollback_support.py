@@ -62,7 +62,7 @@ def test_lost_messages_runs_and_events_are_each_named(tmp_path: Path) -> None:
 
 
 def test_targets_of_this_repositorys_matrix() -> None:
-    matrix = load_matrix(REPO / "matrix.yaml", import_adapters=False)
+    matrix = load_matrix(REPO / "matrix.yaml")
     names = [name for name, _, _ in targets_for(matrix, "ssot")]
     assert names == [
         "deprecated",

@@ -19,6 +19,7 @@ from types import ModuleType
 
 from migmatrix.errors import MatrixError
 from migmatrix.model import Matrix
+from migmatrix.text import closest
 
 
 class _ImportProblem(Exception):
@@ -36,10 +37,11 @@ def load_adapter_object(matrix: Matrix, adapter_name: str) -> object:
             try:
                 return _import_object(matrix.root, spec.object)
             except _ImportProblem as exc:
-                raise MatrixError(str(exc), spec.location, f"adapters.{spec.name}.object") from None
+                where = spec.object_location
+                raise MatrixError(str(exc), where, f"adapters.{spec.name}.object") from None
     declared = [spec.name for spec in matrix.adapters]
     names = ", ".join(declared)
-    msg = f"unknown adapter {adapter_name!r}{_did_you_mean(base, declared)}"
+    msg = f"unknown adapter {adapter_name!r}{closest(base, declared)}"
     msg += f" (declared: {names})"
     raise MatrixError(msg)
 
@@ -117,21 +119,12 @@ def _import_object(root: str, target: str) -> object:
             msg = (
                 f"cannot import {target!r}: module {module_name!r} imported, but {owner!r} has "
                 f"no attribute {part!r}; define it or fix the attribute after the colon"
-                f"{_did_you_mean(part, names)}"
+                f"{closest(part, names)}"
             )
             raise _ImportProblem(msg)
         obj = getattr(obj, part)
         done.append(part)
     return obj
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    # The loader's "did you mean" helper, until it has a shared home. Imported only
-    # on this error path: the loader brings jsonschema, which a worker otherwise
-    # never needs (see run_state.open_run).
-    from migmatrix.load import _closest
-
-    return _closest(word, choices)
 
 
 def import_all(matrix: Matrix, adapter_names: Iterable[str]) -> None:

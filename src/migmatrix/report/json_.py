@@ -20,7 +20,6 @@ from typing import Any
 from migmatrix.model import GateResult, Judged
 from migmatrix.outcomes import Verdict
 from migmatrix.report.summary import judgements, rule_words, status, summarize, verdict_totals
-from migmatrix.results import paused_gc
 
 REPORT_SCHEMA = "migmatrix-report/1"
 
@@ -63,11 +62,6 @@ def _result(
 
 def build_report(result: GateResult) -> dict[str, Any]:
     """The report as plain data (what `render_json` serializes)."""
-    with paused_gc():
-        return _build(result)
-
-
-def _build(result: GateResult) -> dict[str, Any]:
     as_expected: dict[str, list[str]] = {}
     results = []
     plain = Verdict.AS_EXPECTED
@@ -137,5 +131,4 @@ def _build(result: GateResult) -> dict[str, Any]:
 def render_json(result: GateResult) -> str:
     """The report as JSON text: sorted keys, UTF-8 friendly, ending in a newline."""
     report = build_report(result)
-    with paused_gc():
-        return json.dumps(report, sort_keys=True, ensure_ascii=False, indent=None) + "\n"
+    return json.dumps(report, sort_keys=True, ensure_ascii=False, indent=None) + "\n"

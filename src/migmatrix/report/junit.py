@@ -20,7 +20,6 @@ import re
 from migmatrix.model import Cell, GateResult, Judged, Record
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Outcome, Verdict
 from migmatrix.report.summary import got, judgements, summarize
-from migmatrix.results import paused_gc
 
 _NEEDS_ESCAPE = re.compile(r"[&<>\"\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -93,12 +92,6 @@ def _properties(verdict: Verdict, described: str) -> str:
     )
 
 
-def render_junit(result: GateResult) -> str:
-    """The whole JUnit XML document as a string ending in a newline."""
-    with paused_gc():
-        return _render(result)
-
-
 class _Suite:
     """One cell's testsuite while it is being written: its lines and counts."""
 
@@ -111,7 +104,8 @@ class _Suite:
         self.skipped = 0
 
 
-def _render(result: GateResult) -> str:
+def render_junit(result: GateResult) -> str:
+    """The whole JUnit XML document as a string ending in a newline."""
     summaries = {s.cell.id: s for s in summarize(result)}
     suites: dict[str, _Suite] = {}
     plain = Verdict.AS_EXPECTED

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from migmatrix._speed import IdentityCache
 from migmatrix.gate import ALL_TESTS
-from migmatrix.idcache import IdentityCache
 from migmatrix.model import Cell, CellJudgement, ExpectRule, GateResult, Judged, JudgedItems
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, ExitCode, Verdict
 

@@ -206,7 +206,7 @@ def test_import_all_names_the_file_line_and_key_of_a_bad_object(project: Path) -
     with pytest.raises(MatrixError) as caught:
         adapters.import_all(matrix, ["partial[engine+factory]", "old"])
     message = str(caught.value)
-    assert "matrix.yaml:6:3: adapters.old.object: cannot import" in message  # the adapter's line
+    assert "matrix.yaml:6:17: adapters.old.object: cannot import" in message  # the value
     assert "adapters.old.object" in message
     assert "has no attribute 'adaptr'" in message
     assert "did you mean 'adapter'?" in message

@@ -125,7 +125,7 @@ def test_reports_are_the_same_bytes_from_cell_blocks_and_from_plain_items(
     # of items, which they group themselves (summary.judgements). Both give the same bytes.
     path = write_project(tmp_path)
     path.write_text(MIXED, encoding="utf-8")
-    matrix = load_matrix(path, import_adapters=False)
+    matrix = load_matrix(path)
     result = judge(matrix, plan_cells(matrix), merged(random_run(matrix, seed)))
     plain = dataclasses.replace(result, judged=tuple(result.judged))
     assert isinstance(result.judged, JudgedItems)

@@ -1,9 +1,4 @@
-"""Reading and writing results files (JSON Lines, docs/contracts.md "Results files").
-
-A results file is a header line, one record line per (cell, test) and a footer
-line with the record count. The writer makes the file appear whole or not at
-all (a temporary file in the same folder, then `os.replace`), with sorted keys so
-the same records give the same bytes.
+"""Reading results files (JSON Lines, docs/contracts.md "Results files").
 
 The reader is built for the judge: it never raises on damaged content. A missing
 footer, a wrong count, an unreadable line or an unknown outcome becomes a
@@ -20,24 +15,22 @@ step (see `_fast_record`).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import hashlib
 import importlib
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from migmatrix._speed import tuple_maker
 from migmatrix.errors import ResultsError
 from migmatrix.model import RESULTS_SCHEMA, Record, ResultsFooter, ResultsHeader
 from migmatrix.outcomes import Outcome
+from migmatrix.results.write import HEADER_KEYS
 
 SCHEMA_FAMILY = RESULTS_SCHEMA.split("/", 1)[0] + "/"
 
-_HEADER_KEYS = ("run_id", "python", "platform", "matrix_digest", "selection", "shard", "started")
 _RECORD_FIELDS = Record._fields
 # The exact key set the writer produces for a record line: the fast path applies to it.
 _RECORD_LINE_SIZE = len(_RECORD_FIELDS) + 1  # the fields and "kind"
@@ -45,6 +38,7 @@ _OUTCOMES = {o.value: o for o in Outcome}
 _RECORD_DEFAULTS: dict[str, Any] = dict(Record._field_defaults)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _DECODE = json.JSONDecoder().raw_decode
+_new_record: Callable[[tuple[Any, ...]], Record] = tuple_maker(Record)
 
 
 def json_block(block: bytes) -> Any:
@@ -76,26 +70,6 @@ def _block_loader() -> Callable[[bytes], Any]:
 
 _LOADS_BLOCK = _block_loader()
 _BLOCK = 1 << 20  # bytes read at a time: about 4,000 record lines
-_new = tuple.__new__
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects that form no cycles.
-
-    The judge creates hundreds of thousands of small containers (records, dict
-    keys, verdicts); every few hundred allocations the collector would walk the
-    young ones and, as the heap grows, all of them again: over a third of the
-    judge's time, for nothing, since none of them can be part of a cycle. The
-    previous state is restored on exit, so nesting is harmless.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,74 +94,6 @@ class ResultsFile:
         return self.footer is not None and not self.problems
 
 
-# --------------------------------------------------------------------------- writing
-
-
-def header_to_dict(header: ResultsHeader) -> dict[str, Any]:
-    """The header line as a JSON object; `extra` keys sit beside the known ones."""
-    line: dict[str, Any] = dict(header.extra)
-    line.update({key: getattr(header, key) for key in _HEADER_KEYS})
-    line["schema"] = header.schema
-    line["kind"] = "header"
-    return line
-
-
-def record_to_dict(record: Record) -> dict[str, Any]:
-    """A record line as a JSON object: every field, `None` included, so lines share one shape."""
-    line: dict[str, Any] = {name: getattr(record, name) for name in _RECORD_FIELDS}
-    line["outcome"] = record.outcome.value
-    line["kind"] = "record"
-    return line
-
-
-def _dumps(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
-
-
-def write_results(
-    path: str | os.PathLike[str],
-    header: ResultsHeader,
-    records: Iterable[Record],
-    finished: str | None = None,
-) -> None:
-    """Write a complete results file atomically: header, records, footer with the count.
-
-    `finished` is the footer's ISO-8601 time; it defaults to the header's
-    `started`, so callers that care about the end time pass it (the writer never
-    reads a clock, which keeps its output a pure function of its arguments).
-    The parent folder is created if needed.
-    """
-    target = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(_dumps(header_to_dict(header)) + "\n")
-            count = 0
-            for record in records:
-                out.write(_dumps(record_to_dict(record)) + "\n")
-                count += 1
-            footer = {"kind": "footer", "records": count, "finished": finished or header.started}
-            out.write(_dumps(footer) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        # mkstemp creates 0600; a results file is an artifact other users and CI
-        # steps read, so give it the mode any new file gets under the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        # Leave no half-written temporary file behind; the target is untouched.
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-# --------------------------------------------------------------------------- reading
-
-
 def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
     schema = obj.get("schema")
     if not isinstance(schema, str) or not schema.startswith(SCHEMA_FAMILY):
@@ -202,7 +108,7 @@ def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
             f"(it reads {RESULTS_SCHEMA!r}); gate with the migmatrix version that wrote it"
         )
         raise ResultsError(msg)
-    extra = {k: v for k, v in obj.items() if k not in _HEADER_KEYS and k not in ("kind", "schema")}
+    extra = {k: v for k, v in obj.items() if k not in HEADER_KEYS and k not in ("kind", "schema")}
     return ResultsHeader(
         run_id=str(obj.get("run_id", "")),
         python=str(obj.get("python", "")),
@@ -263,9 +169,8 @@ def _fast_record(obj: Any, share: Callable[[str, str], str]) -> Record | None:
     if message is not None:
         message = share(message, message)
     cell, test = share(cell, cell), share(test, test)
-    fields = (cell, test, found, duration, exc_type, message, worker, attempt, nodeid)
-    record: Record = _new(Record, fields)
-    return record
+    # In Record's field order (`_speed.RECORD_ORDER`, pinned by tests/migmatrix/test_speed.py).
+    return _new_record((cell, test, found, duration, exc_type, message, worker, attempt, nodeid))
 
 
 def _slow_record(obj: dict[str, Any]) -> Record:
@@ -298,18 +203,17 @@ def read_results(path: str | os.PathLike[str]) -> ResultsFile:
     migmatrix results file at all (empty, or its first line is not a header).
     """
     name = os.fspath(path)
-    with paused_gc():
+    try:
+        handle = open(name, "rb")  # noqa: SIM115 - closed below, read in blocks
+    except OSError as exc:
+        msg = f"{name}: cannot read results file ({exc.strerror or exc}); check the path"
+        raise ResultsError(msg) from None
+    with handle:
         try:
-            handle = open(name, "rb")  # noqa: SIM115 - closed below, read in blocks
+            return _read_blocks(name, handle)
         except OSError as exc:
             msg = f"{name}: cannot read results file ({exc.strerror or exc}); check the path"
             raise ResultsError(msg) from None
-        with handle:
-            try:
-                return _read_blocks(name, handle)
-            except OSError as exc:
-                msg = f"{name}: cannot read results file ({exc.strerror or exc}); check the path"
-                raise ResultsError(msg) from None
 
 
 def _read_blocks(name: str, handle: BinaryIO) -> ResultsFile:

@@ -6,7 +6,7 @@ import dataclasses
 import gc
 import weakref
 
-from migmatrix.idcache import IdentityCache
+from migmatrix._speed import IdentityCache
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -10,25 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from migmatrix import results
 from migmatrix.errors import ResultsError
 from migmatrix.model import RESULTS_SCHEMA, Record, ResultsHeader
 from migmatrix.outcomes import Outcome
-from migmatrix.results import paused_gc, read_results, write_results
+from migmatrix.results import read as reader
+from migmatrix.results import read_results, write_results
 
 
 @pytest.fixture(autouse=True, params=["json", "orjson"])
 def block_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every test runs with the stdlib parser, and again with orjson when it is installed.
 
-    The reader parses whole blocks with orjson when it can (results._block_loader);
+    The reader parses whole blocks with orjson when it can (results.read._block_loader);
     the json module is the default and must give the same records and problems.
     """
     if request.param == "json":
-        monkeypatch.setattr(results, "_LOADS_BLOCK", results.json_block)
+        monkeypatch.setattr(reader, "_LOADS_BLOCK", reader.json_block)
     else:
         orjson = pytest.importorskip("orjson")
-        monkeypatch.setattr(results, "_LOADS_BLOCK", orjson.loads)
+        monkeypatch.setattr(reader, "_LOADS_BLOCK", orjson.loads)
     return str(request.param)
 
 
@@ -194,7 +193,7 @@ def test_missing_file_raises_results_error(tmp_path: Path) -> None:
 
 
 def test_records_read_are_equal_hash_alike_and_frozen_like_constructed_ones(tmp_path: Path) -> None:
-    # The reader builds each Record with tuple.__new__ (results._fast_record); this pins
+    # The reader builds each Record with tuple.__new__ (results.read._fast_record); this pins
     # that the result behaves exactly like one from the named tuple's constructor.
     read = read_results(write(tmp_path)).records
     for got, want in zip(read, RECORDS, strict=True):
@@ -261,16 +260,6 @@ def test_damage_deep_inside_a_large_file_names_its_line(
     tests = [r.test for r in read.records]
     assert tests[:6_999] == [nth_test(i) for i in range(6_999)]
     assert tests[-5_000:] == [nth_test(i) for i in range(7_000, 12_000)]
-
-
-def test_paused_gc_restores_the_collector_state() -> None:
-    assert gc.isenabled()
-    with paused_gc():
-        assert not gc.isenabled()
-        with paused_gc():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the inner pause does not re-enable early
-    assert gc.isenabled()
 
 
 def test_a_results_file_is_readable_by_others_like_any_new_file(tmp_path: Path) -> None:

@@ -1,0 +1,21 @@
+"""Results files (JSON Lines, docs/contracts.md "Results files"): `write` and `read`.
+
+The public names are re-exported here, so callers import `migmatrix.results.X`
+whichever module holds it.
+"""
+
+from __future__ import annotations
+
+from migmatrix.results.read import SCHEMA_FAMILY, ResultsFile, json_block, read_results
+from migmatrix.results.write import HEADER_KEYS, header_to_dict, record_to_dict, write_results
+
+__all__ = [
+    "HEADER_KEYS",
+    "SCHEMA_FAMILY",
+    "ResultsFile",
+    "header_to_dict",
+    "json_block",
+    "read_results",
+    "record_to_dict",
+    "write_results",
+]
