@@ -8,9 +8,11 @@ exit code. They raise `MigmatrixError` for anything the user must fix; only
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -174,12 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- helpers
+# Each subcommand imports the steps it uses when it runs, so `migmatrix plan` or a
+# `--help` never pays for loading the judge, the reports or jsonschema.
 
 
 def _load(path: str) -> Matrix:
     from migmatrix.load import load_matrix
 
-    # The judge never calls adapter objects, so it need not import them.
     return load_matrix(path)
 
 
@@ -238,8 +241,6 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     total: float | None = None
     coverage_html: str | None = None
     if args.coverage_data or args.coverage_dir:
-        import tempfile
-
         from migmatrix.coverage_rules import combine_folder, evaluate_coverage
 
         if args.coverage_data:
@@ -289,11 +290,8 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         _write(args.junit, render_junit(result))
     if args.html:
-        try:
-            from migmatrix.report.html_ import render_html
-        except ImportError:
-            msg = "--html needs migmatrix.report.html_, which this installation lacks"
-            raise UsageError(msg) from None
+        from migmatrix.report.html_ import render_html
+
         link = None
         if coverage_html is not None:
             target = os.path.join(coverage_html, "index.html")
@@ -360,8 +358,6 @@ def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import difflib
-
     from migmatrix.expect import explain
     from migmatrix.plan import plan_cells
 
