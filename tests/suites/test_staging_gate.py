@@ -72,7 +72,7 @@ def test_staging_cells_of_a_state_pair_pass_the_gate(repo_copy: Path) -> None:
 
 
 def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: Path) -> None:
-    app = repo_copy / "src/netra_backend/server/app.py"
+    app = repo_copy / "reference/netra_backend/src/netra_backend/server/app.py"
     # The server of the deprecated state exits as soon as a chat message starts a run.
     patch(
         app,
@@ -114,7 +114,7 @@ def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: 
 def test_a_rollback_restart_that_loses_the_database_fails_the_staging_rollback(
     repo_copy: Path,
 ) -> None:
-    cli = repo_copy / "src/netra_backend/server/cli.py"
+    cli = repo_copy / "reference/netra_backend/src/netra_backend/server/cli.py"
     # A server started in the deprecated state opens a fresh database next to the real
     # one: a rollback to deprecated then loses every conversation (and every account).
     patch(
