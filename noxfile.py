@@ -6,6 +6,7 @@
 `nox -s matrix` runs the whole matrix (one environment and one pytest-xdist run per
 Python), then merges, gates and reports. `nox -s tests` runs the project's own tests.
 `nox -l` lists the per-cell sessions; `nox -t deprecated` runs the cells of one tag.
+Every session installs the harness and the reference system (reference/netra_backend).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def run(session: nox.Session) -> None:
     """One pytest-xdist run over every selected cell of this interpreter."""
     if str(session.python) not in mm.selected_pythons(AXES, session.posargs):
         session.skip(f"no selected cell runs on Python {session.python}")
-    mm.install_project(session, "netra")
+    mm.install_project(session)
     coverage = [] if os.environ.get("MIGMATRIX_COVERAGE", "1") == "0" else ["--coverage"]
     if not coverage:
         # No data from an earlier run may stand in for this one's in the gate.
@@ -106,7 +107,7 @@ def _gate(
 )
 def cell(session: nox.Session, cell: str) -> None:
     """One cell, for debugging it alone or fanning the matrix out by tag."""
-    mm.install_project(session, "netra")
+    mm.install_project(session)
     exact = f"{cell}/py{session.python}"
     session.run(
         "migmatrix", "run", "--python", str(session.python), "--cells", exact,
@@ -117,13 +118,18 @@ def cell(session: nox.Session, cell: str) -> None:
 @nox.session(python=TEST_PYTHON)
 def tests(session: nox.Session) -> None:
     """The project's own test suite (harness, backend, server, suites, reports)."""
-    mm.install_project(session, "netra", "test")
+    mm.install_project(session, "test")
     session.run("pytest", "tests", "-n", "auto", "--dist", "worksteal", *session.posargs)
 
 
 @nox.session(python=TEST_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict on src/."""
-    mm.install_project(session, "netra", "lint")
-    session.run("ruff", "check", "src", "tests", "adapters", "suites", "benchmarks", "noxfile.py")
-    session.run("mypy", "--strict", "src")
+    """ruff, and mypy --strict on the harness and the reference system (pyproject's packages)."""
+    mm.install_project(session, "lint")
+    session.run(
+        "ruff", "check", "src", "reference", "tests", "adapters", "suites", "benchmarks",
+        "noxfile.py",
+    )  # fmt: skip
+    session.run("ruff", "format", "--check", "src", "reference", "tests")
+    # No paths: pyproject's [tool.mypy] names both packages and where each lives.
+    session.run("mypy", "--strict")

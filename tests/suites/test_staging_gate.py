@@ -1,10 +1,10 @@
 """The staging env of matrix.yaml catches a broken server in exactly its cells.
 
-Like test_suites_gate.py, each test copies the repository (src/, adapters/,
-suites/, matrix.yaml) into a temporary folder, runs the matrix on the copy with
-the copy's netra_backend, and gates the results; here over the staging cells of
-one state pair, deprecated and ssot (two real servers, ~16 tests over HTTP and
-WebSocket):
+Like test_suites_gate.py, each test copies the repository (src/, the reference
+system's src/, adapters/, suites/, matrix.yaml) into a temporary folder, runs the
+matrix on the copy with the copy's netra_backend, and gates the results; here over
+the staging cells of one state pair, deprecated and ssot (two real servers, ~16
+tests over HTTP and WebSocket):
 
 - untouched, the gate passes and every staging cell of both states has results,
   all passing but the concurrent-users test on deprecated (reproduced);
