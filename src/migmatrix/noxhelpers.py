@@ -24,8 +24,9 @@ The layout it gives (see the README):
 - ``gate``: merge, gate and report whatever results exist (CI's last job);
 - ``cell-X.Y(phase/adapter/env)``: one cell, for debugging and CI fan-out.
 
-Every session installs the harness and the reference system under test (a
-distribution of its own, `REFERENCE`), both editable, guarded by one stamp.
+`install_project` installs a project and, beside it, any further projects of the
+same repository (this one's reference system under test is a distribution of
+its own), all editable, guarded by one stamp.
 """
 
 from __future__ import annotations
@@ -45,8 +46,6 @@ RESULTS_DIR = "results"
 COVERAGE_DIR = "results/coverage"
 REPORTS_DIR = "reports"
 _STAMP = ".migmatrix-installed"
-# The reference system under test, installed next to the harness in every session.
-REFERENCE = "reference/netra_backend[server]"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,8 +142,11 @@ def pick_versions(installed: Sequence[str], wanted: Iterable[str]) -> list[str]:
 def interpreter_available(version: str) -> bool:
     """Whether an interpreter for `version` is on PATH as `pythonX.Y`.
 
-    nox finds its interpreters the same way on POSIX; pyenv's shims answer here
-    once `expose_pyenv_interpreters` has named the installed versions.
+    nox's own discovery is private; `pythonX.Y` on PATH is the name it looks for
+    first on POSIX, and the one pyenv's shims answer once `expose_pyenv_interpreters`
+    has named the installed versions. (nox may also find an interpreter elsewhere,
+    e.g. one uv manages or through the Windows `py` launcher; such a Python is
+    reported missing here.)
     """
     return shutil.which(f"python{version}") is not None
 
@@ -153,12 +155,12 @@ def interpreter_available(version: str) -> bool:
 
 
 def install_project(
-    session: Any, *extras: str, root: str = ".", others: Sequence[str] = (REFERENCE,)
+    session: Any, *extras: str, root: str = ".", others: Sequence[str] = ()
 ) -> None:
     """Install the project and `others` (editable, with extras) into the session's env, once.
 
     `others` are further projects of the repository, as pip specs relative to
-    `root` (`path[extra,...]`): by default the reference system under test. A
+    `root` (`path[extra,...]`), e.g. a system under test packaged apart. A
     stamp holding the hash of every project's pyproject.toml and of the specs is
     kept inside the environment; while it matches, nothing is installed, so a
     re-run with nothing changed pays no installer at all. UV_COMPILE_BYTECODE

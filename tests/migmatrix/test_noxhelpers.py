@@ -8,6 +8,7 @@ on real files.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -137,16 +138,27 @@ def test_install_project_installs_both_projects_editable_then_stamps(
     assert (tmp_path / "env" / mm._STAMP).is_file()
 
 
-def test_install_project_by_default_adds_the_reference_system(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_install_project_by_default_installs_the_project_alone(
+    project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (project / "reference" / "netra_backend").mkdir()
-    shutil.copy(project / "reference/sut/pyproject.toml", project / "reference/netra_backend")
     monkeypatch.chdir(project)
     session = FakeSession(None)
-    mm.install_project(session)
+    mm.install_project(session, "lint")
     ((args, _),) = session.installs
-    assert args == ("-e", ".", "-e", "./reference/netra_backend[server]")
+    assert args == ("-e", ".[lint]")
+
+
+def test_this_noxfile_installs_the_reference_system_beside_the_harness(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Relative to the repository, as nox runs from it: `-e . -e ./reference/...[server]`."""
+    noxfile = (REPO / "noxfile.py").read_text(encoding="utf-8")
+    (sut,) = re.findall(r"^SUT = \[\"([^\"]+)\"\]$", noxfile, flags=re.MULTILINE)
+    monkeypatch.chdir(REPO)
+    session = FakeSession(None)
+    mm.install_project(session, "test", others=[sut])
+    ((args, _),) = session.installs
+    assert args == ("-e", ".[test]", "-e", "./reference/netra_backend[server]")
 
 
 def test_install_project_skips_while_the_stamp_matches(project: Path, tmp_path: Path) -> None:
