@@ -6,6 +6,7 @@
 `nox -s matrix` runs the whole matrix (one environment and one pytest-xdist run per
 Python), then merges, gates and reports. `nox -s tests` runs the project's own tests.
 `nox -l` lists the per-cell sessions; `nox -t deprecated` runs the cells of one tag.
+Every session installs the harness and the reference system (reference/netra_backend).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ nox.options.sessions = ["matrix"]
 AXES = mm.read_axes("matrix.yaml")
 mm.expose_pyenv_interpreters(AXES.python)
 TEST_PYTHON = "3.12"
+# The reference system under test, a distribution of its own, installed beside the harness.
+SUT = ["reference/netra_backend[server]"]
 
 
 @nox.session(name="run", python=list(AXES.python), tags=["run"], default=False)
@@ -36,7 +39,7 @@ def run(session: nox.Session) -> None:
     """One pytest-xdist run over every selected cell of this interpreter."""
     if str(session.python) not in mm.selected_pythons(AXES, session.posargs):
         session.skip(f"no selected cell runs on Python {session.python}")
-    mm.install_project(session, "netra")
+    mm.install_project(session, others=SUT)
     coverage = [] if os.environ.get("MIGMATRIX_COVERAGE", "1") == "0" else ["--coverage"]
     if not coverage:
         # No data from an earlier run may stand in for this one's in the gate.
@@ -50,7 +53,7 @@ def run(session: nox.Session) -> None:
 @nox.session(requires=[f"run-{py}" for py in AXES.python])
 def matrix(session: nox.Session) -> None:
     """The whole matrix: every interpreter's run, then the gate and the reports."""
-    mm.install_project(session)
+    mm.install_project(session, others=SUT)
     wanted = mm.selected_pythons(AXES, session.posargs)
     found = [py for py in wanted if mm.interpreter_available(py)]
     for py in wanted:
@@ -67,7 +70,7 @@ def matrix(session: nox.Session) -> None:
 @nox.session
 def gate(session: nox.Session) -> None:
     """Merge whatever results and coverage data exist, gate and report (CI's last job)."""
-    mm.install_project(session)
+    mm.install_project(session, others=SUT)
     _gate(session, mm.selection_args(session.posargs))
 
 
@@ -106,7 +109,7 @@ def _gate(
 )
 def cell(session: nox.Session, cell: str) -> None:
     """One cell, for debugging it alone or fanning the matrix out by tag."""
-    mm.install_project(session, "netra")
+    mm.install_project(session, others=SUT)
     exact = f"{cell}/py{session.python}"
     session.run(
         "migmatrix", "run", "--python", str(session.python), "--cells", exact,
@@ -117,13 +120,18 @@ def cell(session: nox.Session, cell: str) -> None:
 @nox.session(python=TEST_PYTHON)
 def tests(session: nox.Session) -> None:
     """The project's own test suite (harness, backend, server, suites, reports)."""
-    mm.install_project(session, "netra", "test")
+    mm.install_project(session, "test", others=SUT)
     session.run("pytest", "tests", "-n", "auto", "--dist", "worksteal", *session.posargs)
 
 
 @nox.session(python=TEST_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict on src/."""
-    mm.install_project(session, "netra", "lint")
-    session.run("ruff", "check", "src", "tests", "adapters", "suites", "benchmarks", "noxfile.py")
-    session.run("mypy", "--strict", "src")
+    """ruff, and mypy --strict on the harness and the reference system (pyproject's packages)."""
+    mm.install_project(session, "lint", others=SUT)
+    session.run(
+        "ruff", "check", "src", "reference", "tests", "adapters", "suites", "benchmarks",
+        "noxfile.py",
+    )  # fmt: skip
+    session.run("ruff", "format", "--check", "src", "reference", "tests")
+    # No paths: pyproject's [tool.mypy] names both packages and where each lives.
+    session.run("mypy", "--strict")

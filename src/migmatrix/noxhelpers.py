@@ -1,9 +1,19 @@
 """Helpers that build a project's nox sessions from its matrix.yaml.
 
 A noxfile runs in nox's own interpreter, where migmatrix itself is usually not
-installed, so this module imports nothing but the standard library, nox and
-PyYAML (the noxfile's PEP 723 block asks nox for those two). It reads only the
-axes of the matrix; validation, planning and judging happen inside the session
+installed: this repository's noxfile puts `src/` on `sys.path` and imports this
+module from there. What that interpreter then needs, exactly:
+
+- importing this module: the standard library only (it never imports nox: a
+  session is whatever object nox passes, used through `install`, `log` and
+  `virtualenv.location`);
+- `read_axes`: `migmatrix.load` and `migmatrix.plan`, which need PyYAML and
+  jsonschema (and what jsonschema itself depends on);
+- `selected_pythons` with a cell selection: `migmatrix.select` and
+  `migmatrix.errors`, standard library only.
+
+The noxfile's PEP 723 block asks nox for nox, PyYAML and jsonschema. Validation
+beyond the axes, the runs and the judging happen inside the session
 environments, through the `migmatrix` command.
 
 The layout it gives (see the README):
@@ -13,6 +23,10 @@ The layout it gives (see the README):
 - ``matrix``: every ``run-X.Y``, then the gate over what they wrote;
 - ``gate``: merge, gate and report whatever results exist (CI's last job);
 - ``cell-X.Y(phase/adapter/env)``: one cell, for debugging and CI fan-out.
+
+`install_project` installs a project and, beside it, any further projects of the
+same repository (this one's reference system under test is a distribution of
+its own), all editable, guarded by one stamp.
 """
 
 from __future__ import annotations
@@ -126,38 +140,48 @@ def pick_versions(installed: Sequence[str], wanted: Iterable[str]) -> list[str]:
 
 
 def interpreter_available(version: str) -> bool:
-    """Whether nox would find an interpreter for `version` (the same discovery nox uses)."""
-    try:
-        from nox.virtualenv import _find_python  # nox's own discovery, so we agree with it
-    except ImportError:  # an older nox: fall back to PATH
-        return shutil.which(f"python{version}") is not None
-    return _find_python(version) is not None
+    """Whether an interpreter for `version` is on PATH as `pythonX.Y`.
+
+    nox's own discovery is private; `pythonX.Y` on PATH is the name it looks for
+    first on POSIX, and the one pyenv's shims answer once `expose_pyenv_interpreters`
+    has named the installed versions. (nox may also find an interpreter elsewhere,
+    e.g. one uv manages or through the Windows `py` launcher; such a Python is
+    reported missing here.)
+    """
+    return shutil.which(f"python{version}") is not None
 
 
 # ----------------------------------------------------------------- install
 
 
-def install_project(session: Any, *extras: str, root: str = ".") -> None:
-    """Install the project (editable) with extras into the session's env, once.
+def install_project(
+    session: Any, *extras: str, root: str = ".", others: Sequence[str] = ()
+) -> None:
+    """Install the project and `others` (editable, with extras) into the session's env, once.
 
-    A stamp holding the hash of pyproject.toml and the extras is kept inside the
-    environment; while it matches, nothing is installed, so a re-run with nothing
-    changed pays no installer at all. UV_COMPILE_BYTECODE makes uv write .pyc
-    files, which matters here because PYTHONDONTWRITEBYTECODE would otherwise
-    make every reused environment recompile pytest at each start.
+    `others` are further projects of the repository, as pip specs relative to
+    `root` (`path[extra,...]`), e.g. a system under test packaged apart. A
+    stamp holding the hash of every project's pyproject.toml and of the specs is
+    kept inside the environment; while it matches, nothing is installed, so a
+    re-run with nothing changed pays no installer at all. UV_COMPILE_BYTECODE
+    makes uv write .pyc files, which matters here because PYTHONDONTWRITEBYTECODE
+    would otherwise make every reused environment recompile pytest at each start.
     """
-    spec = f"{root}[{','.join(extras)}]" if extras else root
-    digest = hashlib.sha256(
-        (Path(root) / "pyproject.toml").read_bytes() + spec.encode()
-    ).hexdigest()
+    specs = [f"{root}[{','.join(extras)}]" if extras else root]
+    specs += [os.path.join(root, other) for other in others]
+    digest = hashlib.sha256()
+    for spec in specs:
+        digest.update((Path(spec.partition("[")[0]) / "pyproject.toml").read_bytes())
+        digest.update(spec.encode() + b"\0")
     location = getattr(session.virtualenv, "location", None)
     stamp = Path(location) / _STAMP if location else None
-    if stamp is not None and stamp.exists() and stamp.read_text() == digest:
+    if stamp is not None and stamp.exists() and stamp.read_text() == digest.hexdigest():
         session.log("environment up to date: nothing to install")
         return
-    session.install("-e", spec, env={"UV_COMPILE_BYTECODE": "1"})
+    editable = [arg for spec in specs for arg in ("-e", spec)]
+    session.install(*editable, env={"UV_COMPILE_BYTECODE": "1"})
     if stamp is not None:
-        stamp.write_text(digest)
+        stamp.write_text(digest.hexdigest())
 
 
 def env_python(session_name: str, envdir: str = ".nox") -> Path:

@@ -65,11 +65,13 @@ def test_gh_actions_maps_every_interpreter_to_its_env() -> None:
             assert str(python) in mapping, f"matrix.yaml's Python {python} has no tox env"
 
 
+@pytest.mark.slow  # tox in a subprocess
 def test_envlist_has_every_interpreter_and_the_gate() -> None:
     listed = tox("-l", env={"GITHUB_ACTIONS": "false"}).split()
     assert listed == [*("py" + v.replace(".", "") for v in INTERPRETERS), "gate"]
 
 
+@pytest.mark.slow  # tox in a subprocess
 def test_tox_gh_actions_picks_this_interpreters_env() -> None:
     # tox-gh-actions reads the interpreter tox runs on, as on a GitHub runner after
     # setup-python. A tox too new for tox-gh-actions fails here (see docs/ci.md).
@@ -77,6 +79,7 @@ def test_tox_gh_actions_picks_this_interpreters_env() -> None:
     assert listed == [THIS_ENV]
 
 
+@pytest.mark.slow  # tox in a subprocess
 @pytest.mark.parametrize(("shard", "expected"), [(None, "1/1"), ("2/3", "2/3")])
 def test_each_env_runs_its_interpreter_and_the_shard(shard: str | None, expected: str) -> None:
     extra = {"MIGMATRIX_SHARD": shard} if shard else {}
@@ -90,6 +93,7 @@ def test_each_env_runs_its_interpreter_and_the_shard(shard: str | None, expected
         assert words[words.index("--results-dir") + 1] == str(REPO / "results")
 
 
+@pytest.mark.slow  # tox in a subprocess
 def test_gate_env_writes_every_report() -> None:
     config = tox_config("gate")
     (command,) = config["gate"]["commands"]

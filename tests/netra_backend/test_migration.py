@@ -115,6 +115,7 @@ def _python(code: str, spec: str | None) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # fresh interpreters
 def test_netra_migration_sets_the_process_default() -> None:
     code = "from netra_backend.app.core.migration import current_migration as c; print(c().spec)"
     assert _python(code, "partial:factory,emitter").stdout.strip() == "partial:factory,emitter"

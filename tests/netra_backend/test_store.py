@@ -93,6 +93,7 @@ async def test_many_tasks_write_through_one_store() -> None:
     assert len(store.list_messages("t1", "alice")) == 100
 
 
+@pytest.mark.slow  # four writer processes
 def test_several_processes_write_one_file(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     worker = textwrap.dedent(

@@ -28,6 +28,9 @@ from migmatrix.service import free_port
 
 SERVER = [sys.executable, "-m", "netra_backend.server"]
 
+# Every test here starts the server (or its CLI) as a process of its own.
+pytestmark = pytest.mark.slow
+
 
 def clean_env(**extra: str) -> dict[str, str]:
     env = {

@@ -1,9 +1,9 @@
 """Run this repository's matrix on a copy of it, possibly broken on purpose, and gate it.
 
-The copy holds src/, adapters/, suites/ and matrix.yaml; PYTHONPATH puts the
-COPY's netra_backend first, so a patch to it is what the suites exercise. Used by
-the gate tests of tests/suites (unit cells in test_suites_gate.py, staging cells
-in test_staging_gate.py).
+The copy holds src/, reference/netra_backend/src/, adapters/, suites/ and
+matrix.yaml; PYTHONPATH puts the COPY's netra_backend first, so a patch to it is
+what the suites exercise. Used by the gate tests of tests/suites (unit cells in
+test_suites_gate.py, staging cells in test_staging_gate.py).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+REFERENCE_SRC = "reference/netra_backend/src"  # the reference system's import root
 
 
 def copy_repository(target: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
-    for folder in ("src", "adapters", "suites"):
+    for folder in ("src", REFERENCE_SRC, "adapters", "suites"):
         shutil.copytree(REPO / folder, target / folder, ignore=ignore)
     shutil.copy2(REPO / "matrix.yaml", target / "matrix.yaml")
     return target
@@ -30,7 +31,7 @@ def copy_repository(target: Path) -> Path:
 
 def copy_env(copy: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(copy / "src"), str(copy)])
+    env["PYTHONPATH"] = os.pathsep.join([str(copy / "src"), str(copy / REFERENCE_SRC), str(copy)])
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("COVERAGE_PROCESS_START", None)
     return env

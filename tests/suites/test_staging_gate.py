@@ -1,10 +1,10 @@
 """The staging env of matrix.yaml catches a broken server in exactly its cells.
 
-Like test_suites_gate.py, each test copies the repository (src/, adapters/,
-suites/, matrix.yaml) into a temporary folder, runs the matrix on the copy with
-the copy's netra_backend, and gates the results; here over the staging cells of
-one state pair, deprecated and ssot (two real servers, ~16 tests over HTTP and
-WebSocket):
+Like test_suites_gate.py, each test copies the repository (src/, the reference
+system's src/, adapters/, suites/, matrix.yaml) into a temporary folder, runs the
+matrix on the copy with the copy's netra_backend, and gates the results; here over
+the staging cells of one state pair, deprecated and ssot (two real servers, ~16
+tests over HTTP and WebSocket):
 
 - untouched, the gate passes and every staging cell of both states has results,
   all passing but the concurrent-users test on deprecated (reproduced);
@@ -72,7 +72,7 @@ def test_staging_cells_of_a_state_pair_pass_the_gate(repo_copy: Path) -> None:
 
 
 def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: Path) -> None:
-    app = repo_copy / "src/netra_backend/server/app.py"
+    app = repo_copy / "reference/netra_backend/src/netra_backend/server/app.py"
     # The server of the deprecated state exits as soon as a chat message starts a run.
     patch(
         app,
@@ -114,7 +114,7 @@ def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: 
 def test_a_rollback_restart_that_loses_the_database_fails_the_staging_rollback(
     repo_copy: Path,
 ) -> None:
-    cli = repo_copy / "src/netra_backend/server/cli.py"
+    cli = repo_copy / "reference/netra_backend/src/netra_backend/server/cli.py"
     # A server started in the deprecated state opens a fresh database next to the real
     # one: a rollback to deprecated then loses every conversation (and every account).
     patch(

@@ -1,11 +1,11 @@
 """The phase suites, adapters and matrix.yaml catch what they are there to catch.
 
-Each test copies the repository's src/, adapters/, suites/ and matrix.yaml into a
-temporary folder, optionally breaks the copy's netra_backend on purpose, runs the
-matrix on the copy (`python -m pytest --matrix matrix.yaml --cells unit -n 2`,
-with PYTHONPATH so the COPY's netra_backend is the one imported) and gates the
-results (`python -m migmatrix gate`). The gate's JSON report then says which
-(cell, test) pairs changed verdict:
+Each test copies the repository's src/, reference/netra_backend/src/, adapters/,
+suites/ and matrix.yaml into a temporary folder, optionally breaks the copy's
+netra_backend on purpose, runs the matrix on the copy (`python -m pytest --matrix
+matrix.yaml --cells unit -n 2`, with PYTHONPATH so the COPY's netra_backend is the
+one imported) and gates the results (`python -m migmatrix gate`). The gate's JSON
+report then says which (cell, test) pairs changed verdict:
 
 - untouched, the gate passes with the seed's pattern (reproduced failures on the
   old states, passes on ssot);
@@ -128,7 +128,10 @@ def test_untouched_copy_passes_the_gate_with_the_seed_pattern(repo_copy: Path) -
 
 
 def test_shared_ssot_bookkeeping_is_caught_as_regressions_in_ssot_cells(repo_copy: Path) -> None:
-    engine = repo_copy / "src/netra_backend/app/agents/supervisor/user_execution_engine.py"
+    engine = (
+        repo_copy
+        / "reference/netra_backend/src/netra_backend/app/agents/supervisor/user_execution_engine.py"
+    )
     # One RunBook for every UserExecutionEngine: stats, history, active runs shared.
     patch(engine, "        self._book = RunBook()\n", "        self._book = _SHARED_BOOK\n")
     patch(
@@ -158,8 +161,10 @@ def test_shared_ssot_bookkeeping_is_caught_as_regressions_in_ssot_cells(repo_cop
 
 
 def test_correct_deprecated_engine_shows_unexpected_pass_in_reproduction(repo_copy: Path) -> None:
-    run_core = repo_copy / "src/netra_backend/app/agents/supervisor/run_core.py"
-    routing = repo_copy / "src/netra_backend/app/legacy/routing.py"
+    run_core = (
+        repo_copy / "reference/netra_backend/src/netra_backend/app/agents/supervisor/run_core.py"
+    )
+    routing = repo_copy / "reference/netra_backend/src/netra_backend/app/legacy/routing.py"
     # The shared cache keyed by who asked, and events routed by their own run: the two
     # deprecated bugs the contamination reproduction exists to show, fixed in place.
     patch(
@@ -193,7 +198,9 @@ def test_correct_deprecated_engine_shows_unexpected_pass_in_reproduction(repo_co
 def test_an_intermediate_state_that_drops_an_event_is_caught_in_exactly_its_cells(
     repo_copy: Path,
 ) -> None:
-    run_core = repo_copy / "src/netra_backend/app/agents/supervisor/run_core.py"
+    run_core = (
+        repo_copy / "reference/netra_backend/src/netra_backend/app/agents/supervisor/run_core.py"
+    )
     # A bug only an intermediate state has: the per-user emitter, on the shared state's
     # code path, loses every `agent_thinking` event. Neither end state has it.
     patch(
