@@ -40,8 +40,9 @@ def run(session: nox.Session) -> None:
     if str(session.python) not in mm.selected_pythons(AXES, session.posargs):
         session.skip(f"no selected cell runs on Python {session.python}")
     mm.install_project(session, others=SUT)
-    coverage = [] if os.environ.get("MIGMATRIX_COVERAGE", "1") == "0" else ["--coverage"]
-    if not coverage:
+    coverage = ["--matrix-coverage", mm.COVERAGE_DIR]
+    if os.environ.get("MIGMATRIX_COVERAGE", "1") == "0":
+        coverage = []
         # No data from an earlier run may stand in for this one's in the gate.
         shutil.rmtree(f"{mm.COVERAGE_DIR}/py{session.python}", ignore_errors=True)
     session.run(
@@ -126,7 +127,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=TEST_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff, and mypy --strict on the harness and the reference system (pyproject's packages)."""
+    """ruff, mypy --strict on both packages, the import contracts and dependency hygiene."""
     mm.install_project(session, "lint", others=SUT)
     session.run(
         "ruff", "check", "src", "reference", "tests", "adapters", "suites", "benchmarks",
@@ -135,3 +136,6 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", "src", "reference", "tests")
     # No paths: pyproject's [tool.mypy] names both packages and where each lives.
     session.run("mypy", "--strict")
+    # docs/architecture.md's import rules (.importlinter), and the declared dependencies.
+    session.run("lint-imports")
+    session.run("deptry", "src")
