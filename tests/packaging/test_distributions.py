@@ -12,6 +12,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -94,6 +95,16 @@ def test_the_harness_wheel_carries_its_data_files(built: dict[str, tuple[Path, P
     assert "migmatrix/py.typed" in names
     assert "migmatrix/matrix.schema.json" in names
     assert not any(name.startswith("netra_backend/") for name in names)
+
+
+def test_the_harness_sdist_leaves_the_reference_system_out(
+    built: dict[str, tuple[Path, Path]],
+) -> None:
+    _, sdist = built["migmatrix"]
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
+    assert any(name.endswith("/src/migmatrix/gate.py") for name in names)
+    assert not any("/reference/" in name or "netra_backend" in name for name in names)
 
 
 @pytest.mark.parametrize("name", list(PROJECTS))
