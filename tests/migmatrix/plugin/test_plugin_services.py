@@ -203,6 +203,9 @@ def test_ctrl_c_mid_run_still_stops_every_server(
         "    with urls.open('a') as out:\n"
         "        out.write(str(cell.service_url) + '\\n')\n"
         "    if cell.adapter == 'new':\n"
+        # A process started in the background of a non-interactive shell inherits
+        # SIGINT ignored; Ctrl-C at a terminal would still interrupt it.
+        "        signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "        os.kill(os.getpid(), signal.SIGINT)\n"
     )
     write_project(pytester, matrix, {"alpha/test_a.py": suite})
