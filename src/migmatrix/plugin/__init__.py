@@ -103,7 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is None:
         controller = MatrixController(config, run, handoff_key=config.stash[HANDOFF_KEY])
         config.pluginmanager.register(controller, "migmatrix-controller")
-        # SIGTERM ends the run like Ctrl-C: services stopped, scratch removed.
+        # SIGTERM and SIGHUP end the run like Ctrl-C: services stopped, scratch removed.
         config.add_cleanup(terminate_as_interrupt())
     if workerinput is not None or not distributed:
         config.pluginmanager.register(MatrixWorker(config, run), "migmatrix-worker")

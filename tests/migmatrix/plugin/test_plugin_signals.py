@@ -188,3 +188,36 @@ def test_a_killed_controller_leaves_no_server_and_the_next_run_sweeps_its_folder
     done = subprocess.run(argv, cwd=pytester.path, env=env, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stdout.decode(errors="replace")
     assert leftovers(tmp) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_to_migmatrix_run_reaches_its_pytest_which_cleans_up(
+    pytester: pytest.Pytester, signum: int
+) -> None:
+    project, tmp, ready, marker = setup_project(pytester)
+    env = {**os.environ, "TMPDIR": str(tmp), "READY_DIR": str(ready)}
+    env.pop("STAGING_URL", None)
+    argv = [sys.executable, "-m", "migmatrix", "run", "--matrix", "matrix.yaml", "--workers", "2"]
+    with (project / "run.log").open("wb") as log:
+        outer = subprocess.Popen(
+            argv, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        started = wait_for(lambda: any(ready.iterdir()), START_BOUND)
+        assert started, (project / "run.log").read_text(errors="replace")
+        outer.send_signal(signum)
+        # `migmatrix run` waits for its pytest instead of leaving it to init.
+        code = outer.wait(timeout=STOP_BOUND)
+    finally:
+        if outer.poll() is None:
+            os.killpg(outer.pid, signal.SIGKILL)
+            outer.wait()
+    log = (project / "run.log").read_text(errors="replace")
+    assert wait_for(lambda: not processes_left(marker, outer.pid), LEFTOVER_BOUND), (
+        processes_left(marker, outer.pid),
+        log,
+    )
+    assert leftovers(tmp) == [], log
+    # The pytest was interrupted (its exit code 2), so the results are not complete.
+    assert "migmatrix run: pytest exited 2" in log
+    assert code == 3, log
