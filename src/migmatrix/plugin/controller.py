@@ -18,7 +18,7 @@ import pytest
 
 from migmatrix.covctl import clear_run_folder
 from migmatrix.errors import MigmatrixError
-from migmatrix.plugin import adapters, collect, handoff, record, services
+from migmatrix.plugin import adapters, collect, handoff, record, services, watchdog
 from migmatrix.plugin.record import Recorder
 from migmatrix.plugin.results_file import write_manifest, write_records
 from migmatrix.plugin.run_state import WORKERINPUT_KEY, MatrixRun
@@ -113,7 +113,11 @@ class MatrixController:
             record.collection_report(self.recorder, report, self.config.rootpath, self.run)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.recorder.report(report)
+        # A worker the watchdog ended: its test timed out, with the traceback as the message.
+        worker = record.worker_of(report)
+        self.recorder.report(
+            watchdog.as_timeout(report, self.run.workdir, worker, self.run.timeout)
+        )
 
     # ------------------------------------------------------------------ the results file
 
