@@ -6,7 +6,7 @@ import types
 from pathlib import Path
 
 from migmatrix.plugin.record import CRASH_WHEN, RAW_ATTR
-from migmatrix.plugin.watchdog import as_timeout, stuck_dump, running_thread, watchdog_path
+from migmatrix.plugin.watchdog import as_timeout, running_thread, stuck_dump, watchdog_path
 from migmatrix.timeouts import watchdog_delay
 
 DUMP = (
