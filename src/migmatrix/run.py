@@ -18,15 +18,20 @@ follows it for a verdict the gate alone can give.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from migmatrix import plan, select
 from migmatrix import run_options as options
@@ -186,10 +191,85 @@ def run_matrix(
             run_id=run_id,
             extra_args=[*extra_args, *pytest_args],
         )
-        code = subprocess.call(argv)
+        code = call_forwarding_signals(argv)
         return summarize(code, Path(manifest))
     finally:
         Path(manifest).unlink(missing_ok=True)
+
+
+def call_forwarding_signals(argv: Sequence[str]) -> int:
+    """Run `argv`, passing SIGTERM, SIGINT and SIGHUP on to it; returns its return code.
+
+    `migmatrix run` is only the pytest's parent: a signal meant to stop the run (CI's
+    cancel, `timeout`, a closed terminal) must reach the pytest, whose controller then
+    stops its services and cleans up, and `migmatrix run` waits for it to finish, so
+    nothing is left running under init. A Ctrl-C typed at the terminal reaches both
+    processes already (they share the foreground process group), so SIGINT is passed
+    on only when this process is not in the terminal's foreground; a second SIGINT to
+    the pytest would cut its clean-up short. The handlers are in place before the child
+    starts (a signal in between is passed on as soon as it exists) and are restored after.
+    """
+    pending: list[int] = []
+    child: list[subprocess.Popen[bytes]] = []
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and _terminal_foreground():
+            return
+        if child:
+            with contextlib.suppress(ProcessLookupError):
+                child[0].send_signal(signum)
+        else:
+            pending.append(signum)
+
+    previous = _install(_FORWARDED, forward)
+    try:
+        child.append(subprocess.Popen(list(argv)))
+        for signum in pending:
+            with contextlib.suppress(ProcessLookupError):
+                child[0].send_signal(signum)
+        return child[0].wait()
+    finally:
+        if child and child[0].poll() is None:
+            # Only an exception in this process gets here: the child must not outlive it.
+            child[0].kill()
+            child[0].wait()
+        _install_each(previous)
+
+
+_FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _install(
+    signums: Sequence[int], handler: Callable[[int, FrameType | None], None]
+) -> dict[int, Any]:
+    """Install `handler` for `signums` (main thread only); returns the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {signum: signal.getsignal(signum) for signum in signums}
+    for signum in signums:
+        signal.signal(signum, handler)
+    return previous
+
+
+def _install_each(handlers: dict[int, Any]) -> None:
+    for signum, handler in handlers.items():
+        if handler is not None:
+            signal.signal(signum, handler)
+
+
+def _terminal_foreground() -> bool:
+    """Whether this process's group is its terminal's foreground group (so a typed Ctrl-C
+    reached every process of the group, the child included)."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def summarize(pytest_code: int, manifest: Path) -> RunSummary:

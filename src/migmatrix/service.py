@@ -7,6 +7,12 @@ until the service answers 200. When the env's `url_env` variable (default
 `STAGING_URL`) is set, nothing is started: the tests run against that remote
 service instead (`plugin.services.remote_service_info`).
 
+Each service runs under a keeper (`migmatrix.keeper`): a small process that holds
+the read end of a pipe whose write end only the controller holds, and stops the
+service's process group when that pipe closes, so a service dies with the run even
+when the controller is SIGKILLed. The pid the harness knows is the keeper's: it
+lives exactly as long as the service.
+
 The controller owns the process (`RunningService`); xdist workers only get a
 `ServiceInfo` (plain strings, JSON-serializable) and use `service_problem()` to turn
 a dead service into a message carrying its log excerpt, so the affected results
@@ -35,6 +41,7 @@ import contextlib
 import dataclasses
 import os
 import secrets
+import shutil
 import signal
 import socket
 import string
@@ -47,12 +54,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from migmatrix import keeper
 from migmatrix.errors import MigmatrixError
 from migmatrix.model import Cell, EnvSpec, ServiceSpec
 
 LOOPBACK = "127.0.0.1"
 CELL_PLACEHOLDERS = ("adapter", "adapter_base", "components")
 _POLL_INTERVAL = 0.05
+# Seconds a stopped service gets to exit on SIGTERM before its keeper SIGKILLs its group;
+# below `RunningService.stop`'s default timeout, so the keeper, which knows the group, acts.
+KEEPER_GRACE = 5.0
+# Seconds a keeper gets to answer a second SIGTERM (SIGKILL its service's group, then exit).
+_KEEPER_ANSWER = 5.0
 
 
 class ServiceError(MigmatrixError):
@@ -206,6 +219,9 @@ class RunningService:
         self._overrides: dict[str, str] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        # The write end of the pipe the service's keeper watches: open exactly as long as
+        # the service should live, and closed by the kernel if this process dies.
+        self._lifeline: int | None = None
 
     # -- derived ---------------------------------------------------------------------
 
@@ -281,22 +297,33 @@ class RunningService:
         note = f"--- migmatrix: starting {shown} (overrides {sorted(self._overrides)})\n"
         self._log.write(note.encode())
         self._log.flush()
+        if _program(command, self.workdir) is None:
+            self._close_log()
+            msg = (
+                f"service {self.key!r}: cannot start {command}: no executable program "
+                f"{command[0] if command else ''!r}; fix the command"
+            )
+            raise ServiceError(msg)
+        read_end, self._lifeline = os.pipe()
         try:
             self._process = subprocess.Popen(
-                command,
+                keeper.keeper_command(sys.executable, read_end, KEEPER_GRACE, command),
                 cwd=self.workdir,
                 env=self._environ(),
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
-                # Its own process group, so a stop also reaches any children it forks
-                # and a Ctrl-C meant for the harness does not hit it twice.
+                pass_fds=(read_end,),
+                # Its own session, so a Ctrl-C meant for the harness does not hit the
+                # service twice; the keeper puts the service in a group of its own.
                 start_new_session=True,
             )
         except OSError as exc:
             self._close_log()
             msg = f"service {self.key!r}: cannot start {command}: {exc}; fix the command"
             raise ServiceError(msg) from exc
+        finally:
+            os.close(read_end)
         self._wait_healthy()
 
     def _wait_healthy(self) -> None:
@@ -326,7 +353,13 @@ class RunningService:
             time.sleep(_POLL_INTERVAL)
 
     def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM, wait up to `timeout`, then SIGKILL the process group; returns the exit code."""
+        """Stop the service; returns its exit code (negative: the signal that ended it).
+
+        SIGTERM to the keeper, which passes it on; after `timeout` seconds a second
+        SIGTERM, on which the keeper SIGKILLs the service's process group at once; and
+        if the keeper itself does not answer, SIGKILL to it (its service then sees its
+        pipe close, but nobody is left to stop it: only a keeper that hangs gets there).
+        """
         process = self._process
         if process is None:
             return None
@@ -335,10 +368,14 @@ class RunningService:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                # The whole group, so a forked worker does not outlive its parent; done
-                # before reaping, while the group id cannot belong to anyone else.
-                _kill_group(process.pid)
-                process.wait()
+                try:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=_KEEPER_ANSWER)
+                except subprocess.TimeoutExpired:
+                    # Done before reaping, while the group id cannot belong to anyone else.
+                    _kill_group(process.pid)
+                    process.wait()
+        self._cut_lifeline()
         self._close_log()
         return process.returncode
 
@@ -351,6 +388,12 @@ class RunningService:
         self._overrides.update(env_overrides)
         self._process = None
         self._launch()
+
+    def _cut_lifeline(self) -> None:
+        if self._lifeline is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lifeline)
+            self._lifeline = None
 
     def _close_log(self) -> None:
         if self._log is not None:
@@ -420,6 +463,20 @@ def _fill(template: str, values: Mapping[str, str], where: str) -> str:
 def safe_name(name: str) -> str:
     """`name` as a file name: anything but letters, digits and `-_.` becomes `_`."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def _program(command: list[str], cwd: Path) -> str | None:
+    """The program `command` would run from `cwd`, or None when there is none to run.
+
+    Checked before the keeper starts it, so a typo is the clear "cannot start" error
+    rather than the keeper's exit code.
+    """
+    if not command:
+        return None
+    if os.sep not in command[0]:
+        return shutil.which(command[0])
+    path = cwd / command[0]
+    return str(path) if path.is_file() and os.access(path, os.X_OK) else None
 
 
 def _pid_alive(pid: int) -> bool:

@@ -7,9 +7,11 @@ exception derives from BaseException, not Exception, so a test's own
 `except Exception:` cannot swallow it; pytest still reports it as a failure of
 the test, and the recorder turns it into a `timeout` record.
 
-Where no alarm is available (Windows, or a test run outside the main thread) the
-limit is not enforced; a hang there is still caught by xdist's crash handling or
-reported as never finished.
+A hang the alarm cannot interrupt (a long C call, a swallowed exception, a hung
+fixture) is ended in xdist workers by the watchdog of `plugin.watchdog`, at
+`watchdog_delay(limit)`. Where no alarm is available (Windows, or a test run outside
+the main thread) the limit is enforced by that watchdog alone, or not at all in a
+run of one process.
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ class TimeLimitExceeded(BaseException):
 
 
 QUALNAME = f"{TimeLimitExceeded.__module__}.{TimeLimitExceeded.__qualname__}"
+
+
+# Past the limit, the time the alarm's exception gets to end a test before the watchdog
+# (`plugin.watchdog`) ends its worker: room for a slow teardown of the interrupted call.
+WATCHDOG_SLACK = 2.0
+WATCHDOG_SLACK_SHARE = 0.1
+
+
+def watchdog_delay(seconds: float) -> float:
+    """When the watchdog fires for a phase limited to `seconds`: the limit plus a slack of
+    2 s or a tenth of the limit, whichever is more."""
+    return seconds + max(WATCHDOG_SLACK, seconds * WATCHDOG_SLACK_SHARE)
 
 
 def alarm_available() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -12,7 +13,14 @@ from migmatrix.cli import main
 from migmatrix.errors import UsageError
 from migmatrix.outcomes import ExitCode
 from migmatrix.results import read_results
-from migmatrix.run import RunSummary, build_command, find_python, run_matrix, summarize
+from migmatrix.run import (
+    RunSummary,
+    build_command,
+    call_forwarding_signals,
+    find_python,
+    run_matrix,
+    summarize,
+)
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may shard these runs
@@ -322,3 +330,15 @@ def test_coverage_data_of_an_earlier_run_is_not_combined_again(
     second = sorted(p.name for p in folder.glob(".coverage.*"))
     assert second
     assert not set(first) & set(second)
+
+
+@pytest.mark.slow  # starts a subprocess
+def test_the_child_runs_with_forwarding_and_the_handlers_are_restored() -> None:
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    # The child signals its parent (this process): the handler passes SIGTERM back to it.
+    child = (
+        "import os, signal, time; signal.signal(signal.SIGTERM, lambda *a: os._exit(42)); "
+        "os.kill(os.getppid(), signal.SIGTERM); time.sleep(60)"
+    )
+    assert call_forwarding_signals([sys.executable, "-c", child]) == 42
+    assert {s: signal.getsignal(s) for s in before} == before

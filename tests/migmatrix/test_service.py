@@ -41,7 +41,8 @@ SERVER = textwrap.dedent(
         def do_GET(self):
             status = 503 if mode == "sick" else 200
             body = json.dumps({"path": self.path, "flavor": os.environ.get("FLAVOR"),
-                               "cwd": os.getcwd(), "pid": os.getpid()}).encode()
+                               "cwd": os.getcwd(), "pid": os.getpid(),
+                               "ppid": os.getppid()}).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -96,7 +97,7 @@ def test_start_health_log_and_stop(script: Path, tmp_path: Path) -> None:
         # Placeholders are filled in env values too, and the command runs in the workdir.
         assert data["flavor"] == f"vanilla-{service.port}"
         assert data["cwd"] == str((tmp_path / "work").resolve())
-        assert data["pid"] == service.pid
+        assert data["ppid"] == service.pid  # the keeper is the server's parent
         assert service_problem(service.info()) is None
     finally:
         code = service.stop()
@@ -229,8 +230,10 @@ def test_service_problem_reports_a_dead_service_with_its_log(script: Path, tmp_p
     service = start_service(make_env(script), workdir=tmp_path, log_dir=tmp_path)
     info = ServiceInfo.from_dict(json.loads(json.dumps(service.info().to_dict())))
     assert info == service.info()
-    os.kill(service.pid or 0, signal.SIGKILL)
-    service._process.wait()  # type: ignore[union-attr]  # reap, as the controller would
+    server_pid = get_json(service.url + "/health")["pid"]
+    assert isinstance(server_pid, int)
+    os.kill(server_pid, signal.SIGKILL)  # the server itself: its keeper then exits too
+    service._process.wait(timeout=30)  # type: ignore[union-attr]  # reap, as the controller would
     problem = service_problem(info)
     assert problem is not None
     assert f"process {info.pid} is gone" in problem

@@ -89,6 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     # Imported here for the reason given in pytest_load_initial_conftests.
     from migmatrix.plugin.controller import MatrixController
+    from migmatrix.plugin.interrupt import terminate_as_interrupt
     from migmatrix.plugin.run_state import WORKERINPUT_KEY
     from migmatrix.plugin.worker import MatrixWorker
 
@@ -102,5 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is None:
         controller = MatrixController(config, run, handoff_key=config.stash[HANDOFF_KEY])
         config.pluginmanager.register(controller, "migmatrix-controller")
+        # SIGTERM and SIGHUP end the run like Ctrl-C: services stopped, scratch removed.
+        config.add_cleanup(terminate_as_interrupt())
     if workerinput is not None or not distributed:
         config.pluginmanager.register(MatrixWorker(config, run), "migmatrix-worker")

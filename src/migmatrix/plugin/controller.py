@@ -18,10 +18,11 @@ import pytest
 
 from migmatrix.covctl import clear_run_folder
 from migmatrix.errors import MigmatrixError
-from migmatrix.plugin import adapters, collect, handoff, record, services
+from migmatrix.plugin import adapters, collect, handoff, record, services, watchdog
 from migmatrix.plugin.record import Recorder
 from migmatrix.plugin.results_file import write_manifest, write_records
 from migmatrix.plugin.run_state import WORKERINPUT_KEY, MatrixRun
+from migmatrix.plugin.scratch import Scratch
 from migmatrix.service import RunningService
 
 
@@ -35,6 +36,7 @@ class MatrixController:
         self.handoff_file: str | None = None
         self.recorder = Recorder()
         self.services: list[RunningService] = []
+        self.scratch: Scratch | None = None
         self.written: Path | None = None
         # A bad `object:` fails the run here, once, with the file, line and key to fix.
         try:
@@ -51,7 +53,7 @@ class MatrixController:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> Generator[None, None, None]:
         # Before xdist starts its workers (its hook is trylast): they get what this sets.
-        services.prepare_controller(self.run, self.config, self.services)
+        self.scratch = services.prepare_controller(self.run, self.config, self.services)
         note = self.run.shard_note
         if note and self.config.get_verbosity() < 0:
             # -q hides the report header, but where a shard came from must show.
@@ -64,7 +66,8 @@ class MatrixController:
             clear_run_folder(Path(folder).resolve(), self.run.results_path().stem)
         if not self.distributed:
             return (yield)
-        self.handoff_file = handoff.save(self.run)
+        # In the scratch folder, so the sweep of a killed run's folder takes it too.
+        self.handoff_file = handoff.save(self.run, folder=self.run.workdir)
         # The variable lives only while xdist starts the workers, inside this call.
         with handoff.offered(self.handoff_key, self.handoff_file):
             return (yield)
@@ -76,7 +79,7 @@ class MatrixController:
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         handoff.remove(self.handoff_file)
-        services.release_controller(self.run, self.services)
+        services.release_controller(self.run, self.services, self.scratch)
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         run = self.run
@@ -110,7 +113,11 @@ class MatrixController:
             record.collection_report(self.recorder, report, self.config.rootpath, self.run)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.recorder.report(report)
+        # A worker the watchdog ended: its test timed out, with the traceback as the message.
+        worker = record.worker_of(report)
+        self.recorder.report(
+            watchdog.as_timeout(report, self.run.workdir, worker, self.run.timeout)
+        )
 
     # ------------------------------------------------------------------ the results file
 

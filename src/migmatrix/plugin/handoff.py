@@ -51,9 +51,10 @@ def run_key(matrix_path: str, invocation_dir: Path, *options: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def save(run: MatrixRun) -> str:
-    """Pickle `run` to a new private file; returns its path (the caller removes it)."""
-    fd, name = tempfile.mkstemp(prefix="migmatrix-run-", suffix=".pickle")
+def save(run: MatrixRun, folder: str | None = None) -> str:
+    """Pickle `run` to a new private file in `folder` (default: the temp directory);
+    returns its path (the caller removes it)."""
+    fd, name = tempfile.mkstemp(prefix="migmatrix-run-", suffix=".pickle", dir=folder)
     with os.fdopen(fd, "wb") as out:
         pickle.dump(run, out, protocol=pickle.HIGHEST_PROTOCOL)
     return name

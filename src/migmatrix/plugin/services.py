@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 
 from migmatrix import service
 from migmatrix.model import Cell, EnvSpec
+from migmatrix.plugin import scratch
 from migmatrix.plugin.results_file import claim_results
 from migmatrix.plugin.run_state import MatrixRun
 from migmatrix.service import RunningService, ServiceInfo
@@ -23,8 +22,11 @@ DEFAULT_URL_ENV = "STAGING_URL"
 
 def prepare_controller(
     run: MatrixRun, config: pytest.Config, running: list[RunningService]
-) -> None:
+) -> scratch.Scratch:
     """Controller set-up before any worker starts: the scratch folder and the services.
+
+    First the scratch folders of earlier runs whose controller was killed go
+    (`scratch.sweep`); then this run's is made, and returned for `release_controller`.
 
     One service per key (`MatrixRun.service_key`) among the selected cells: one per
     env, or one per adapter state when the service's templates use `{adapter}`.
@@ -34,9 +36,11 @@ def prepare_controller(
     the tests of its cells become errors carrying it instead of the run stopping.
     A remote service (`STAGING_URL`) serves every cell of its env: nothing starts.
     """
-    run.workdir = tempfile.mkdtemp(prefix=f"migmatrix-{run.run_id}-")
+    scratch.sweep()
+    folder = scratch.make(run.run_id)
+    run.workdir = folder.path
     if getattr(config.option, "collectonly", False):
-        return
+        return folder
     claim_results(run)
     wanted: dict[str, tuple[EnvSpec, Cell]] = {}
     envs = {spec.name: spec for spec in run.matrix.envs}
@@ -45,7 +49,7 @@ def prepare_controller(
         if key is not None:
             wanted.setdefault(key, (envs[cell.env], cell))
     if not wanted:
-        return
+        return folder
     to_start: dict[str, tuple[EnvSpec, Cell]] = {}
     for key, (spec, cell) in sorted(wanted.items()):
         remote = remote_service_info(spec, os.environ)
@@ -54,6 +58,7 @@ def prepare_controller(
         else:
             to_start[key] = (spec, cell)
     start_services(run, to_start, running)
+    return folder
 
 
 def start_services(
@@ -100,7 +105,9 @@ def start_services(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def release_controller(run: MatrixRun, running: list[RunningService]) -> None:
+def release_controller(
+    run: MatrixRun, running: list[RunningService], folder: scratch.Scratch | None
+) -> None:
     """Stop the services this run started (concurrently) and remove its scratch folder."""
     stopping = list(reversed(running))
     running.clear()
@@ -110,8 +117,8 @@ def release_controller(run: MatrixRun, running: list[RunningService]) -> None:
             list(pool.map(lambda started: started.stop(), stopping))
     for started in stopping:
         started.stop()  # idempotent; the only stop when there is one service
-    if run.workdir:
-        shutil.rmtree(run.workdir, ignore_errors=True)
+    if folder is not None:
+        scratch.release(folder)
 
 
 def url_from_environment(env: EnvSpec, environ: Mapping[str, str]) -> str | None:

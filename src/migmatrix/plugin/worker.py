@@ -21,6 +21,7 @@ from migmatrix.plugin import RUN_KEY, collect
 from migmatrix.plugin.cell import CellContext, cell_context
 from migmatrix.plugin.record import RAW_ATTR, raw_outcome
 from migmatrix.plugin.run_state import MatrixRun
+from migmatrix.plugin.watchdog import WorkerWatchdog, watchdog_path
 from migmatrix.timeouts import time_limit
 
 
@@ -34,6 +35,12 @@ class MatrixWorker:
         self.own_coverage: CellCoverage | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        workerinput = getattr(self.config, "workerinput", None)
+        limit = self.run.timeout
+        if workerinput is not None and self.run.workdir and limit is not None and limit > 0:
+            # Ends this worker when a test overruns its limit where the alarm cannot reach.
+            path = watchdog_path(self.run.workdir, str(workerinput.get("workerid", "gw")))
+            self.config.pluginmanager.register(WorkerWatchdog(path, limit), "migmatrix-watchdog")
         # Runs after the controller's (tryfirst) set-up, which empties the coverage folder.
         folder = self.config.getoption("matrix_coverage")
         if folder:
