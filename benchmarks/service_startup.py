@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from migmatrix import load, service
+from migmatrix import endpoint, load, service
 from migmatrix.model import Cell
 from migmatrix.plugin import run_state, services
 
@@ -52,7 +52,7 @@ def staging_run(root: Path) -> tuple[run_state.MatrixRun, dict[str, tuple[object
         shard=None, results_dir=root / "results", run_id="bench", named_run=True,
         timeout=0, started=run_state.now_iso(), workdir=str(root / "work"),
     )  # fmt: skip
-    wanted = {service.service_key(env, cell): (env, cell) for cell in cells}
+    wanted = {endpoint.service_key(env, cell): (env, cell) for cell in cells}
     return run, wanted  # type: ignore[return-value]
 
 
@@ -61,7 +61,7 @@ def sequential(root: Path) -> tuple[float, float]:
     running = []
     start = time.perf_counter()
     for key, (env, cell) in sorted(wanted.items()):
-        workdir = Path(str(run.workdir)) / "services" / service.safe_name(key)
+        workdir = Path(str(run.workdir)) / "services" / endpoint.safe_name(key)
         running.append(
             service.start_service(env, workdir=workdir, log_dir=run.results_dir, cell=cell)  # type: ignore[arg-type]
         )

@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from migmatrix.endpoint import ServiceInfo, read_log_excerpt, service_key, service_problem
 from migmatrix.model import Cell, EnvSpec, ServiceSpec
 from migmatrix.plugin.services import remote_service_info, url_from_environment
-from migmatrix.service import (
-    RunningService,
-    ServiceError,
-    ServiceInfo,
-    free_port,
-    read_log_excerpt,
-    service_key,
-    service_problem,
-    start_service,
-)
+from migmatrix.service import RunningService, ServiceError, free_port, start_service
 
 SERVER = textwrap.dedent(
     """

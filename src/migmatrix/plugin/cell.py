@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from migmatrix import service
+from migmatrix import endpoint
 from migmatrix.errors import UsageError
 from migmatrix.model import Cell
 from migmatrix.plugin.run_state import MatrixRun
@@ -83,4 +83,4 @@ def service_problem(run: MatrixRun, key: str) -> str | None:
     info = run.services.get(key)
     if info is None:
         return None
-    return service.service_problem(service.ServiceInfo.from_dict(info))
+    return endpoint.service_problem(endpoint.ServiceInfo.from_dict(info))

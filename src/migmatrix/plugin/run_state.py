@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from migmatrix import expect, service
+from migmatrix import endpoint, expect
 from migmatrix import shard as sharding
 from migmatrix.errors import UsageError
 from migmatrix.model import Cell, Expectation, Matrix
@@ -45,9 +45,9 @@ class MatrixRun:
 
     `cells` are the selected cells of this interpreter in plan order;
     `phase_dirs` maps every phase with at least one of them to its absolute suite
-    folder. `services` maps a service key (`service.service_key`: the env's name,
+    folder. `services` maps a service key (`endpoint.service_key`: the env's name,
     or e.g. `staging[ssot]` for a service started per adapter state) -> its service
-    (`service.ServiceInfo` as a dict) and `service_problems` key -> why that
+    (`endpoint.ServiceInfo` as a dict) and `service_problems` key -> why that
     service is unusable. `durations` maps "cell::test" to seconds from the
     earlier results named by `durations_source` (`--matrix-durations`), for
     balancing shards. `shard_note` says where the shard came from when that is
@@ -147,7 +147,7 @@ class MatrixRun:
         return self._adapters[name]
 
     def service_key(self, cell: Cell) -> str | None:
-        """The key of the service `cell` uses (`service.service_key`), or None if its env has none.
+        """The key of the service `cell` uses (`endpoint.service_key`), or None if its env has none.
 
         The controller starts services under these keys and the `cell` fixture looks
         them up by the same keys, on any process.
@@ -156,7 +156,7 @@ class MatrixRun:
             spec = next((e for e in self.matrix.envs if e.name == cell.env), None)
             key = None
             if spec is not None and spec.service is not None:
-                key = service.service_key(spec, cell)
+                key = endpoint.service_key(spec, cell)
             self._service_keys[cell.id] = key
         return self._service_keys[cell.id]
 

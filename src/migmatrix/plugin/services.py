@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from migmatrix import service
+from migmatrix.endpoint import ServiceInfo, safe_name
 from migmatrix.model import Cell, EnvSpec
 from migmatrix.plugin import scratch
 from migmatrix.plugin.results_file import claim_results
 from migmatrix.plugin.run_state import MatrixRun
-from migmatrix.service import RunningService, ServiceInfo
+from migmatrix.service import RunningService
 
 DEFAULT_URL_ENV = "STAGING_URL"
 
@@ -75,7 +76,7 @@ def start_services(
     assert run.workdir is not None
 
     def start(key: str, spec: EnvSpec, cell: Cell) -> None:
-        workdir = Path(run.workdir or ".") / "services" / service.safe_name(key)
+        workdir = Path(run.workdir or ".") / "services" / safe_name(key)
         try:
             started = service.start_service(
                 spec, workdir=workdir, log_dir=run.results_dir, cell=cell

@@ -16,7 +16,7 @@ import sys
 import pytest
 from pytester_matrix import MODE_PARAMS, records_of, run, write_project
 
-from migmatrix.service import probe
+from migmatrix.endpoint import probe
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 # Every test here starts real servers (subprocesses): all slow.
