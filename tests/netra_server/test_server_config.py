@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from netra_backend.server.cli import _serve_parser, load_config
 from netra_backend.server.config import (
     ConfigError,
     check_synchronous,
@@ -53,3 +54,14 @@ def test_check_synchronous() -> None:
     assert check_synchronous("normal") == "NORMAL"
     with pytest.raises(ConfigError, match="use one of FULL, NORMAL"):
         check_synchronous("off")
+
+
+def test_the_body_cap_comes_from_the_command_line_and_is_checked() -> None:
+    environ = {"NETRA_JWT_SECRET": "s" * 40}
+    args = _serve_parser().parse_args(["--db", ":memory:", "--max-body-bytes", "2048"])
+    assert load_config(args, environ).max_body_bytes == 2048
+    default = _serve_parser().parse_args(["--db", ":memory:"])
+    assert load_config(default, environ).max_body_bytes == 64 * 1024
+    zero = _serve_parser().parse_args(["--db", ":memory:", "--max-body-bytes", "0"])
+    with pytest.raises(ConfigError, match="--max-body-bytes 0: use a byte count from 1 to"):
+        load_config(zero, environ)

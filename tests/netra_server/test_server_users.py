@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
+from netra_backend.server import auth
 from netra_backend.server.users import UserError, UserStore, parse_bootstrap
 
 
@@ -98,3 +100,65 @@ def test_bootstrap_cost_is_the_default_unless_lowered_for_test_accounts(tmp_path
     assert stored.split("$")[1] == str(MIN_KDF_N)
     assert store.authenticate("alice", "pw1") is not None
     assert store.authenticate("alice", "pw2") is None
+
+
+# --------------------------------------------------------------------------- login timing
+
+
+def scrypt_calls(
+    monkeypatch: pytest.MonkeyPatch, store: UserStore, username: str
+) -> list[tuple[int, int, int]]:
+    """The (n, r, p) of every scrypt one failed login of `username` runs."""
+    calls: list[tuple[int, int, int]] = []
+    real = auth._scrypt
+
+    def spy(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+        calls.append((n, r, p))
+        return real(password, salt, n, r, p)
+
+    monkeypatch.setattr(auth, "_scrypt", spy)
+    auth._dummy_hash.cache_clear()
+    store.authenticate(username, "warm-the-dummy")  # the dummy hash is made once, not timed
+    calls.clear()
+    assert store.authenticate(username, "a-wrong-password") is None
+    monkeypatch.undo()
+    return calls
+
+
+@pytest.mark.parametrize("cost", [2**10, auth.SCRYPT_N])
+def test_an_unknown_name_runs_the_same_scrypt_as_a_known_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cost: int
+) -> None:
+    # Bootstrap accounts may use a cheaper cost: the dummy must follow it, or an unknown
+    # name would take 16 times as long as a known one.
+    store = UserStore(str(tmp_path / "users.db"))
+    store.bootstrap("alice:right-password", cost=cost)
+    known = scrypt_calls(monkeypatch, store, "alice")
+    unknown = scrypt_calls(monkeypatch, store, "nobody-by-this-name")
+    assert known == unknown == [(cost, auth.SCRYPT_R, auth.SCRYPT_P)]
+
+
+def test_login_time_does_not_tell_which_names_exist(tmp_path: Path) -> None:
+    store = UserStore(str(tmp_path / "users.db"))
+    store.bootstrap("alice:right-password", cost=2**10)
+    store.authenticate("nobody", "warm-the-dummy")
+    known: list[float] = []
+    unknown: list[float] = []
+    # Interleaved, so the load of the shared cores falls on both sides alike, and
+    # compared by their fastest runs: noise only ever adds time, so the minimum is the
+    # cost of the work itself. Before the fix the ratio was about 15.
+    for _ in range(61):
+        for name, times in (("alice", known), ("nobody", unknown)):
+            start = time.perf_counter()
+            store.authenticate(name, "a-wrong-password")
+            times.append(time.perf_counter() - start)
+    ratio = min(unknown) / min(known)
+    print(f"login time ratio unknown/known {ratio:.2f}")
+    assert 0.5 < ratio < 2.0, ratio
+
+
+def test_a_damaged_stored_cost_still_burns_a_check(tmp_path: Path) -> None:
+    assert auth.hash_cost("scrypt$3$8$1$c2FsdA==$aGFzaA==") == (3, 8, 1)
+    assert auth.hash_cost("md5$x") is None
+    assert auth.hash_cost("scrypt$x$8$1$a$b") is None
+    auth.burn_password_check("pw", (3, 8, 1))  # scrypt refuses n=3: the default cost is used

@@ -35,6 +35,7 @@ from netra_backend.app.services.chat import ChatService
 from netra_backend.app.services.user_execution_context import UserExecutionContext
 from netra_backend.app.websocket_core.manager import WebSocketConnectionManager
 from netra_backend.server.auth import Identity, TokenError, TokenIssuer, bearer_token
+from netra_backend.server.body import BodyError, BodyStatus, read_json_object
 from netra_backend.server.config import ServerConfig
 from netra_backend.server.latency import DelayedLLM
 from netra_backend.server.protocol import (
@@ -49,7 +50,6 @@ logger = logging.getLogger("netra_backend.server")
 
 POLICY_VIOLATION = 1008
 SERVICE_RESTART = 1012
-MAX_LOGIN_BODY = 4096
 THREAD_NOT_FOUND = "thread not found"
 
 
@@ -159,27 +159,24 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=503 if runtime.draining else 200)
 
 
-async def _json_body(request: Request, limit: int) -> dict[str, Any] | None:
-    body = await request.body()
-    if len(body) > limit:
-        return None
-    try:
-        data = json.loads(body) if body else {}
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+def _body_error(exc: BodyError) -> JSONResponse:
+    # After a 413 the rest of the body is never read: the connection cannot carry another
+    # request, so say it will close rather than let the client keep sending.
+    headers = {"Connection": "close"} if exc.status is BodyStatus.TOO_LARGE else None
+    return _error(int(exc.status), str(exc), headers)
 
 
 async def _login(request: Request) -> JSONResponse:
     runtime = _runtime(request)
     if runtime.draining:
         return _error(503, "server is shutting down")
-    data = await _json_body(request, MAX_LOGIN_BODY)
-    if data is None:
-        return _error(400, 'send a JSON object {"username": ..., "password": ...}')
-    username, password = data.get("username"), data.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        return _error(400, "fields 'username' and 'password' must be strings")
+    try:
+        data = await read_json_object(
+            request, runtime.config.max_body_bytes, required=("username", "password")
+        )
+    except BodyError as exc:
+        return _body_error(exc)
+    username, password = data["username"], data["password"]
     # The password check is deliberately slow: keep it off the event loop.
     user_id = await run_in_threadpool(runtime.users.authenticate, username, password)
     if user_id is None:
@@ -207,10 +204,13 @@ async def _create_thread(request: Request) -> JSONResponse:
     identity = _request_identity(request)
     if isinstance(identity, JSONResponse):
         return identity
-    data = await _json_body(request, MAX_LOGIN_BODY)
-    title = (data or {}).get("title", "")
-    if not isinstance(title, str):
-        return _error(400, "field 'title' must be a string")
+    limit = _runtime(request).config.max_body_bytes
+    try:
+        # No body at all is a thread without a title; anything sent must be a JSON object.
+        data = await read_json_object(request, limit, optional=("title",), empty_ok=True)
+    except BodyError as exc:
+        return _body_error(exc)
+    title: str = data.get("title", "")
     thread_id = _runtime(request).store.create_thread(identity.user_id, title=title[:200])
     return JSONResponse({"thread_id": thread_id, "title": title[:200]}, status_code=201)
 

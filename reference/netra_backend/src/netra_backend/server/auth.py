@@ -61,18 +61,38 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-@functools.lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(16))
+@functools.lru_cache(maxsize=8)
+def _dummy_hash(n: int, r: int, p: int) -> str:
+    return hash_password(secrets.token_urlsafe(16), n=n, r=r, p=p)
 
 
-def burn_password_check(password: str) -> None:
+def hash_cost(stored: str) -> tuple[int, int, int] | None:
+    """scrypt's (n, r, p) of a stored hash, or None if it is not a usable scrypt hash."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return None
+    try:
+        n, r, p = (int(part) for part in parts[1:4])
+    except ValueError:
+        return None
+    return (n, r, p)
+
+
+def burn_password_check(password: str, cost: tuple[int, int, int] | None = None) -> None:
     """Spend the time of one password check, for an unknown user name.
 
     So "no such user" costs as much as "wrong password", and login timing does not
-    reveal which user names exist.
+    reveal which user names exist. `cost` is the (n, r, p) of the hashes stored for
+    real users: a dummy at a different cost (bootstrap accounts may use a cheaper one)
+    would take a different time and give the answer away.
     """
-    verify_password(password, _dummy_hash())
+    n, r, p = cost or (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    try:
+        dummy = _dummy_hash(n, r, p)
+    except ValueError:
+        # A damaged stored hash names a cost scrypt refuses; its check would fail fast too.
+        dummy = _dummy_hash(SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    verify_password(password, dummy)
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

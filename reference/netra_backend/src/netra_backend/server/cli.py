@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from netra_backend.server.body import DEFAULT_MAX_BODY
 from netra_backend.server.config import DEFAULT_HOST, ConfigError, ServerConfig
 
 PASSWORD_ENV = "NETRA_USER_PASSWORD"
@@ -48,6 +49,13 @@ def _serve_parser() -> argparse.ArgumentParser:
         default="normal",
         help="SQLite synchronous level: normal (default; WAL-safe against crashes) or full "
         "(also against power loss, ~6 ms per commit)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY,
+        help=f"largest HTTP request body accepted, bytes (default {DEFAULT_MAX_BODY}); "
+        "larger ones get 413 before they are read",
     )
     parser.add_argument("--log-level", default="info")
     return parser
@@ -86,7 +94,12 @@ def create_user(argv: Sequence[str], environ: Mapping[str, str]) -> int:
 
 
 def load_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ServerConfig:
-    from netra_backend.server.config import check_synchronous, load_migration, load_secret
+    from netra_backend.server.config import (
+        check_max_body,
+        check_synchronous,
+        load_migration,
+        load_secret,
+    )
     from netra_backend.server.users import (
         BOOTSTRAP_COST_ENV,
         BOOTSTRAP_ENV,
@@ -109,6 +122,7 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ServerC
         drain_timeout=args.drain_timeout,
         llm_latency=args.llm_latency,
         db_synchronous=check_synchronous(args.db_synchronous),
+        max_body_bytes=check_max_body(args.max_body_bytes),
         bootstrap_users=bootstrap,
         bootstrap_kdf_n=bootstrap_kdf_n,
     )

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from netra_backend.app.core.migration import MigrationError, MigrationState
 from netra_backend.server.auth import SCRYPT_N, check_secret
+from netra_backend.server.body import DEFAULT_MAX_BODY
 from netra_backend.server.statename import as_migration_spec
 
 SECRET_ENV = "NETRA_JWT_SECRET"
@@ -35,6 +36,7 @@ class ServerConfig:
     migration: MigrationState = dataclasses.field(default_factory=MigrationState.ssot)
     token_ttl: float = 3600.0
     max_message_bytes: int = 64 * 1024
+    max_body_bytes: int = DEFAULT_MAX_BODY
     max_runs_per_connection: int = 16
     run_timeout: float = 60.0
     drain_timeout: float = 15.0
@@ -62,6 +64,16 @@ def load_secret(environ: Mapping[str, str], *, dev_secret: bool) -> str:
 
 
 SYNCHRONOUS_LEVELS = ("FULL", "NORMAL")
+# A body cap past this is no cap at all for JSON APIs of this size.
+MAX_BODY_CEILING = 16 * 1024 * 1024
+
+
+def check_max_body(size: int) -> int:
+    """`size` if it is a usable request-body cap in bytes, else `ConfigError`."""
+    if not 1 <= size <= MAX_BODY_CEILING:
+        msg = f"--max-body-bytes {size}: use a byte count from 1 to {MAX_BODY_CEILING}"
+        raise ConfigError(msg)
+    return size
 
 
 def check_synchronous(level: str) -> str:

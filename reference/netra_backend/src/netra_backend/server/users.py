@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from netra_backend.server.auth import (
     SCRYPT_N,
     burn_password_check,
+    hash_cost,
     hash_password,
     verify_password,
 )
@@ -167,13 +168,24 @@ class UserStore:
         return None if row is None else str(row[0])
 
     def authenticate(self, username: str, password: str) -> str | None:
-        """The user id if the password is right, else None (same cost either way)."""
+        """The user id if the password is right, else None (same cost either way).
+
+        An unknown name runs the same scrypt as a known one, at the cost of a stored
+        hash, and every name goes through the same indexed lookup; the digests are
+        compared in constant time (`verify_password`).
+        """
         with self._connect() as db:
             row = db.execute(
                 "SELECT user_id, password_hash FROM server_users WHERE username = ?",
                 (username,),
             ).fetchone()
+            if row is None:
+                # The cost of the oldest account: bootstrap and create-user accounts
+                # of one deployment share it.
+                sample = db.execute(
+                    "SELECT password_hash FROM server_users ORDER BY rowid LIMIT 1"
+                ).fetchone()
         if row is None:
-            burn_password_check(password)
+            burn_password_check(password, None if sample is None else hash_cost(str(sample[0])))
             return None
         return str(row[0]) if verify_password(password, str(row[1])) else None
