@@ -132,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--markdown", metavar="FILE", help="write the Markdown report")
     gate.add_argument("--html", metavar="FILE", help="write the HTML report")
     gate.add_argument(
+        "--all-items",
+        action="store_true",
+        help="list every cell of every unexpected cause (default: the first few of each)",
+    )
+    gate.add_argument(
         "--coverage-data", metavar="FILE", help="combined .coverage file (contexts = cell ids)"
     )
     gate.add_argument(
@@ -225,7 +230,12 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from migmatrix.gate import judge
     from migmatrix.merge import collect_paths, merge, read_all
     from migmatrix.report.markdown import render_markdown, write_step_summary
-    from migmatrix.report.terminal import render_terminal, use_colour
+    from migmatrix.report.terminal import (
+        can_show_unicode,
+        render_terminal,
+        report_width,
+        use_colour,
+    )
 
     matrix = _load(args.matrix)
     planned, cells = _selected(matrix, args.cells, args.python)
@@ -274,7 +284,15 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         duration=merged.run_seconds,
     )
 
-    out.write(render_terminal(result, colour=use_colour(out)))
+    out.write(
+        render_terminal(
+            result,
+            colour=use_colour(out),
+            width=report_width(out),
+            unicode=can_show_unicode(out),
+            all_items=args.all_items,
+        )
+    )
     markdown = None
     if args.markdown or os.environ.get("GITHUB_STEP_SUMMARY"):
         markdown = render_markdown(result)

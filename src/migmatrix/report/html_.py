@@ -1,10 +1,10 @@
 """The self-contained HTML gate report: one file, no network, readable offline.
 
 The page has two halves. The summary at the top (verdict, counts, Pythons, run
-time, coverage, problems) is plain HTML written here, so it reads even without
-JavaScript. The grid and the drill-down are drawn in the browser by a small
-script (html_assets/report.js) from ONE JSON blob in a
-`<script type="application/json">` element.
+time, coverage, problems) and the migration map (`html_map`) are plain HTML
+written here, so they read even without JavaScript. The grid and the drill-down
+are drawn in the browser by a small script (html_assets/report.js) from ONE JSON
+blob in a `<script type="application/json">` element.
 
 The blob is columnar so that 300,000 results stay a few megabytes: repeated
 strings (messages, details, expectation words) live once in a string table, the
@@ -35,6 +35,7 @@ from urllib.parse import quote, urlsplit
 
 from migmatrix.model import Cell, GateResult, Judged
 from migmatrix.outcomes import ExitCode, Outcome, Verdict
+from migmatrix.report.html_map import map_html
 from migmatrix.report.summary import judgements, summarize, verdict_totals
 from migmatrix.text import excerpt
 
@@ -80,6 +81,7 @@ def render_html(
         '<link rel="icon" href="data:,">\n',
         f"<title>{_esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n",
         _summary_html(result, title, href),
+        map_html(result),
         _app_html(),
         f'<script type="application/json" id="data">{blob}</script>\n',
         f"<script>{js}</script>\n</body>\n</html>\n",

@@ -1,5 +1,8 @@
-"""The Markdown report: the terminal report's content as GitHub-flavoured tables.
+"""The Markdown report: the verdict and the migration map first, the detail folded.
 
+GitHub shows a step summary at a glance only if it is short: the gate's status,
+the map (`migration_map`) and the unexpected items by cause come first; the
+per-Python cell counts and the full list of items sit in `<details>` blocks.
 Written for `$GITHUB_STEP_SUMMARY` (appended to, as GitHub expects several steps
 to add to one summary) and for `--markdown FILE`. All test and message text is
 escaped so a test id or failure message can neither break a table nor inject
@@ -11,7 +14,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from migmatrix.model import GateResult
+from migmatrix.model import GateResult, Judged
+from migmatrix.report.groups import ItemGroup, group_items, message_of, span_words
+from migmatrix.report.migration_map import (
+    UNICODE_MARKS,
+    Mark,
+    MigrationMap,
+    build_map,
+    env_labels,
+    python_span,
+    pythons_line,
+)
 from migmatrix.report.summary import (
     CellSummary,
     got,
@@ -21,11 +34,11 @@ from migmatrix.report.summary import (
     unexpected,
     verdict_totals,
 )
-from migmatrix.text import one_line
 
 # Items listed in full; a summary of hundreds of thousands of failures helps nobody
 # and GitHub caps a step summary at 1 MiB.
 ITEM_LIMIT = 500
+FIRST_CELLS = 3  # cells named per cause in the summary; the full list is folded below
 _ICON = {"passed": "✅", "failed": "❌", "incomplete": "⚠️"}
 _SPECIAL = str.maketrans(
     {
@@ -69,8 +82,89 @@ def render_markdown(result: GateResult) -> str:
         md(counts or "nothing judged"),
         "",
     ]
+    found = build_map(result)
+    if found.states:
+        out.extend(map_section(found))
+    groups = group_items(result)
+    if groups:
+        out.extend(groups_section(result, groups))
+    out.extend(_details("Per-Python detail", per_python(found, result)))
+    items = unexpected(result)
+    if items:
+        out.extend(_details(f"All {len(items)} unexpected items", item_table(items)))
+    out.extend(_other_sections(result))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _details(summary: str, body: list[str]) -> list[str]:
+    """A collapsed block; the blank lines let GitHub render the Markdown inside it."""
+    if not body:
+        return []
+    return ["<details>", f"<summary>{md(summary)}</summary>", "", *body, "</details>", ""]
+
+
+def map_section(found: MigrationMap) -> list[str]:
+    """The migration map as a table: a row per state, a column per phase with its envs."""
+    envs = list(dict.fromkeys(env for _, envs in found.columns for env in envs))
+    labels = env_labels(envs)
+    legend = ", ".join(f"{UNICODE_MARKS[mark]} {mark.value}" for mark in Mark)
+    out = ["### Migration map", "", md(pythons_line(found)), "", legend, ""]
+    heads = [f"{md(phase)}<br>{' '.join(labels[e] for e in es)}" for phase, es in found.columns]
+    out.append("| state | " + " | ".join(heads) + " |")
+    out.append("|---|" + "---|" * len(heads))
+    for state in found.states:
+        row = [md(state)]
+        for phase, es in found.columns:
+            row.append(" ".join(UNICODE_MARKS[found.mark(state, phase, env)] for env in es))
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    out.append("envs: " + ", ".join(f"{label} {md(env)}" for env, label in labels.items()))
+    out.append("")
+    return out
+
+
+def groups_section(result: GateResult, groups: list[ItemGroup]) -> list[str]:
+    """The unexpected items by cause, one row each, with its first cells."""
+    total = sum(len(group.items) for group in groups)
+    out = [
+        f"### Unexpected: {total} item(s), {len(groups)} cause(s)",
+        "",
+        "| verdict | count | test | expected | got | message | spans | first cells |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for group in groups[:ITEM_LIMIT]:
+        first = group.first
+        cells = [judged.cell.id for judged in group.items[:FIRST_CELLS]]
+        if len(group.items) > FIRST_CELLS:
+            cells.append(f"and {len(group.items) - FIRST_CELLS} more")
+        out.append(
+            f"| {first.verdict.value} | {len(group.items)} | {md(first.test)} | "
+            f"{md(first.expectation.describe())} | {md(got(first))} | "
+            f"{md(message_of(first))} | {md(span_words(group, result))} | "
+            + "<br>".join(md(cell) for cell in cells)
+            + " |"
+        )
+    if len(groups) > ITEM_LIMIT:
+        out.extend(["", f"… and {len(groups) - ITEM_LIMIT} more causes."])
+    out.append("")
+    return out
+
+
+def per_python(found: MigrationMap, result: GateResult) -> list[str]:
+    """Where each differing Python departs from the map, then every Python's cell counts."""
+    out: list[str] = []
+    for group in found.others:
+        named = python_span(group.pythons, found.pythons)
+        out.append(f"**{md(named)}** differs from the map at {len(group.differences)} position(s):")
+        out.append("")
+        out.extend(
+            f"- {md(d.state)} {md(d.phase)}/{md(d.env)}: {UNICODE_MARKS[d.mine]} "
+            f"{d.mine.value} (map: {d.shown.value})"
+            for d in group.differences[:ITEM_LIMIT]
+        )
+        out.append("")
     for table in matrix_tables(result):
-        out.append(f"### Python {md(table.python)}")
+        out.append(f"#### Python {md(table.python)}")
         out.append("")
         out.append("| phase | " + " | ".join(md(f"{a}/{e}") for a, e in table.columns) + " |")
         out.append("|---|" + "---|" * len(table.columns))
@@ -79,23 +173,30 @@ def render_markdown(result: GateResult) -> str:
             row.extend("–" if summary is None else _cell_text(summary) for summary in summaries)
             out.append("| " + " | ".join(row) + " |")
         out.append("")
+    return out
 
-    items = unexpected(result)
-    if items:
-        out.append(f"### Unexpected ({len(items)})")
+
+def item_table(items: list[Judged]) -> list[str]:
+    """Every unexpected item, one row each (up to `ITEM_LIMIT`)."""
+    out = [
+        "| verdict | cell | test | expected | got | message |",
+        "|---|---|---|---|---|---|",
+    ]
+    for judged in items[:ITEM_LIMIT]:
+        out.append(
+            f"| {judged.verdict.value} | {md(judged.cell.id)} | {md(judged.test)} | "
+            f"{md(judged.expectation.describe())} | {md(got(judged))} | "
+            f"{md(message_of(judged))} |"
+        )
+    if len(items) > ITEM_LIMIT:
         out.append("")
-        out.append("| verdict | cell | test | expected | got | message |")
-        out.append("|---|---|---|---|---|---|")
-        for judged in items[:ITEM_LIMIT]:
-            message = one_line(judged.record.message if judged.record else None) or judged.detail
-            out.append(
-                f"| {judged.verdict.value} | {md(judged.cell.id)} | {md(judged.test)} | "
-                f"{md(judged.expectation.describe())} | {md(got(judged))} | {md(message)} |"
-            )
-        if len(items) > ITEM_LIMIT:
-            out.append("")
-            out.append(f"… and {len(items) - ITEM_LIMIT} more (see the JSON or JUnit report).")
-        out.append("")
+        out.append(f"… and {len(items) - ITEM_LIMIT} more (see the JSON or JUnit report).")
+    out.append("")
+    return out
+
+
+def _other_sections(result: GateResult) -> list[str]:
+    out: list[str] = []
     if result.problems:
         out.append(f"### Problems with the results ({len(result.problems)})")
         out.append("")
@@ -121,7 +222,7 @@ def render_markdown(result: GateResult) -> str:
                 mark = "✅ ok" if verdict.passed else "❌ failed"
                 out.append(f"| {md(verdict.rule.name)} | {mark} | {md(verdict.detail)} |")
             out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return out
 
 
 def write_step_summary(text: str, environ: Mapping[str, str] | None = None) -> str | None:

@@ -1,35 +1,60 @@
-"""The terminal report: the matrix as tables, then everything that needs a look.
+"""The terminal report: the migration map, then the unexpected items by cause.
 
-One table per Python version: rows are phases, columns are adapter x env, and
-each cell reads "12/12 ok", "3 unexpected" or "no results" ("-" where the plan
-has no such cell). Then every unexpected item (cell, test, expected, got and a
-message excerpt), the merge problems, stale rules and coverage results, and one
-closing line with the gate's status.
+First the map (`migration_map`): a row per adapter state in rollout order, a
+column per phase with its envs inside, one mark per position, so each phase's
+flip from "fails, as it must" to "passes" shows at a glance. Pythons with the
+same pattern share one map; others are told only where they differ. Then the
+unexpected items grouped by cause (`groups`), the merge problems, stale rules
+and coverage results, and one closing line with the gate's status.
 
-Colour is used only when the stream is a terminal and NO_COLOR is unset, or when
-FORCE_COLOR is set (https://no-color.org, https://force-color.org). Without
-colour the same text is produced byte for byte, minus the escape codes.
+The report fits a width (see `report_width`): the map splits into blocks of
+phases rather than run past it, and `rich` lays out and wraps every line. The
+same data at the same width, marks and colour setting gives the same bytes:
+rich is handed all its settings and none of the environment. Colour is used
+only when the stream is a terminal and NO_COLOR is unset, or when FORCE_COLOR is
+set (https://no-color.org, https://force-color.org); without colour the text is
+the same, minus the escape codes.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from typing import TextIO
 
-from migmatrix.model import GateResult
-from migmatrix.report.summary import (
-    CellSummary,
-    got,
-    matrix_tables,
-    rule_words,
-    status,
-    unexpected,
-    verdict_totals,
+from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from migmatrix.model import GateResult, Judged
+from migmatrix.report.groups import ItemGroup, group_items, span_words
+from migmatrix.report.migration_map import (
+    ASCII_MARKS,
+    UNICODE_MARKS,
+    Difference,
+    Mark,
+    MigrationMap,
+    build_map,
+    env_labels,
+    python_span,
+    pythons_line,
 )
+from migmatrix.report.summary import got, rule_words, status, verdict_totals
 from migmatrix.text import one_line
 
-_GREEN, _RED, _YELLOW, _BOLD, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[0m"
+DEFAULT_WIDTH = 100
+FIRST_CELLS = 3  # cells of a group shown in full without --all-items
+FIRST_DIFFERENCES = 20  # positions of a differing Python listed without --all-items
+_STYLE = {
+    Mark.PASSED: "green",
+    Mark.REPRODUCED: "cyan",
+    Mark.UNEXPECTED: "bold red",
+    Mark.FLAKY: "yellow",
+    Mark.UNAVAILABLE: "dim",
+    Mark.NOT_PLANNED: "dim",
+}
 
 
 def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
@@ -43,101 +68,229 @@ def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool
     return bool(isatty and isatty())
 
 
-class _Paint:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+def report_width(stream: TextIO, environ: Mapping[str, str] | None = None) -> int:
+    """The width to fit: `COLUMNS` when set, else the terminal's on a TTY, else 100.
 
-    def __call__(self, code: str, text: str) -> str:
-        return f"{code}{text}{_RESET}" if self.enabled and text else text
-
-
-def _colour_of(summary: CellSummary) -> str:
-    if summary.failing:
-        return _RED
-    if summary.unexpected:
-        return _YELLOW
-    return _GREEN
-
-
-def matrix_lines(result: GateResult, paint: _Paint | None = None) -> list[str]:
-    """The per-Python matrix tables as aligned text lines."""
-    paint = paint or _Paint(False)
-    lines: list[str] = []
-    for table in matrix_tables(result):
-        header = ["phase"] + [f"{a}/{e}" for a, e in table.columns]
-        rows = []
-        for phase, summaries in table.rows:
-            row: list[tuple[str, str]] = [(phase, "")]
-            for summary in summaries:
-                if summary is None:
-                    row.append(("-", ""))
-                else:
-                    row.append((summary.text(), _colour_of(summary)))
-            rows.append(row)
-        widths = [len(h) for h in header]
-        for row in rows:
-            for i, (text, _) in enumerate(row):
-                widths[i] = max(widths[i], len(text))
-        lines.append(paint(_BOLD, f"Python {table.python}"))
-        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-        lines.append("  ".join("-" * w for w in widths))
-        for row in rows:
-            cells = [
-                paint(colour, text) + " " * (w - len(text))
-                for (text, colour), w in zip(row, widths, strict=True)
-            ]
-            lines.append("  ".join(cells).rstrip())
-        lines.append("")
-    return lines
+    COLUMNS wins over the terminal because setting it is a person asking for
+    that width (shutil.get_terminal_size reads it the same way).
+    """
+    env = os.environ if environ is None else environ
+    columns = env.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    isatty = getattr(stream, "isatty", None)
+    if isatty and isatty():
+        try:
+            return os.get_terminal_size(stream.fileno()).columns or DEFAULT_WIDTH
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return DEFAULT_WIDTH
+    return DEFAULT_WIDTH
 
 
-def render_terminal(result: GateResult, *, colour: bool = False) -> str:
+def can_show_unicode(stream: TextIO) -> bool:
+    """Whether the stream's encoding can encode the Unicode marks (no encoding: text, yes)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        "".join(UNICODE_MARKS.values()).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def render_terminal(
+    result: GateResult,
+    *,
+    colour: bool = False,
+    width: int = DEFAULT_WIDTH,
+    unicode: bool = True,
+    all_items: bool = False,
+) -> str:
     """The whole terminal report as one string ending in a newline."""
-    paint = _Paint(colour)
-    lines = matrix_lines(result, paint)
-
-    items = unexpected(result)
-    if items:
-        lines.append(paint(_BOLD, f"Unexpected ({len(items)})"))
-        for judged in items:
-            failing = judged.verdict in result.fail_on
-            tag = paint(_RED if failing else _YELLOW, judged.verdict.value)
-            lines.append(f"  {tag}  {judged.cell.id} :: {judged.test}")
-            lines.append(f"      expected {judged.expectation.describe()}, got {got(judged)}")
-            message = one_line(judged.record.message if judged.record else None)
-            detail = judged.detail
-            if detail:
-                lines.append(f"      {detail}")
-            if message:
-                lines.append(f"      message: {message}")
-            notes = [n for n in (judged.expectation.bug, judged.expectation.owner) if n]
-            if notes:
-                lines.append(f"      see: {', '.join(notes)}")
-        lines.append("")
-
-    if result.problems:
-        lines.append(paint(_BOLD, f"Problems with the results ({len(result.problems)})"))
-        lines.extend(f"  {problem}" for problem in result.problems)
-        lines.append("")
-    if result.stale_rules:
-        lines.append(paint(_BOLD, f"Stale expectation rules ({len(result.stale_rules)})"))
-        lines.extend(f"  {rule_words(rule)} matches no planned test" for rule in result.stale_rules)
-        lines.append("")
-    if result.coverage or result.coverage_total is not None:
-        lines.append(paint(_BOLD, "Coverage"))
-        if result.coverage_total is not None:
-            lines.append(f"  total: {result.coverage_total:.2f}%")
-        for verdict in result.coverage:
-            word = paint(_GREEN, "ok") if verdict.passed else paint(_RED, "FAILED")
-            lines.append(f"  {word}  {verdict.rule.name}: {verdict.detail}")
-        lines.append("")
-
-    totals = verdict_totals(result)
-    counts = ", ".join(f"{n} {v.value}" for v, n in totals.items() if n)
-    word = status(result)
-    colour_code = {"passed": _GREEN, "failed": _RED}.get(word, _YELLOW)
-    lines.append(
-        f"{paint(colour_code, 'gate ' + word.upper())} (exit {result.exit_code}): "
-        f"{counts or 'nothing judged'}"
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=max(width, 20),
+        color_system="standard" if colour else None,
+        force_terminal=colour,
+        no_color=not colour,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        legacy_windows=False,
+        safe_box=True,
+        _environ={},  # every setting is given: the environment must not change a byte
     )
-    return "\n".join(lines) + "\n"
+    marks = UNICODE_MARKS if unicode else ASCII_MARKS
+    _map(console, build_map(result), marks, max(width, 20), all_items)
+    _items(console, result, all_items)
+    _other_sections(console, result)
+    word = status(result)
+    counts = ", ".join(f"{n} {v.value}" for v, n in verdict_totals(result).items() if n)
+    closing = Text(f"gate {word.upper()}", style={"passed": "green", "failed": "red"}.get(word, ""))
+    closing.append(f" (exit {result.exit_code}): {counts or 'nothing judged'}")
+    _say(console, closing)
+    # Table rows are padded to the table's width; trailing blanks only cost bytes.
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def _say(console: Console, text: Text | str, style: str | None = None, indent: int = 0) -> None:
+    """One logical line, wrapped to the width; wrapped parts keep the line's indent."""
+    line = text if isinstance(text, Text) else Text(text, style=style or "")
+    line.overflow = "fold"
+    console.print(Padding(line, (0, 0, 0, indent), expand=False) if indent else line)
+
+
+def _map(
+    console: Console, found: MigrationMap, marks: dict[Mark, str], width: int, all_items: bool
+) -> None:
+    if not found.states:
+        return
+    _say(console, f"Migration map: {pythons_line(found)}", "bold")
+    # The legend's entries are packed into lines whole: a mark never wraps away from its words.
+    legend = Text()
+    used = 0
+    for mark in Mark:
+        entry = f"{marks[mark]} {mark.value}"
+        if used and used + 3 + len(entry) > width:
+            _say(console, legend)
+            legend, used = Text(), 0
+        legend.append("   " if used else "")
+        legend.append(marks[mark], style=_STYLE[mark])
+        legend.append(f" {mark.value}")
+        used += (3 if used else 0) + len(entry)
+    _say(console, legend)
+    envs = [env for _, envs in found.columns for env in envs]
+    labels = env_labels(list(dict.fromkeys(envs)))
+    _say(console, "envs: " + ", ".join(f"{label} {env}" for env, label in labels.items()))
+    console.print()
+    for block in split_columns(found, labels, width):
+        # Unstyled headers: a styled header pads its cells with styled blanks that
+        # would survive the trailing-blank trim only in colour.
+        table = Table(box=None, padding=(0, 1), pad_edge=False, show_edge=False, header_style="")
+        table.add_column("state", overflow="fold")
+        for phase, envs_here in block:
+            head = f"{phase}\n{' '.join(labels[e] for e in envs_here)}"
+            table.add_column(head, no_wrap=True)
+        for state in found.states:
+            row: list[Text | str] = [state]
+            for phase, envs_here in block:
+                cell = Text()
+                for i, env in enumerate(envs_here):
+                    mark = found.mark(state, phase, env)
+                    cell.append(" " if i else "")
+                    cell.append(marks[mark].ljust(len(labels[env])), style=_STYLE[mark])
+                row.append(cell)
+            table.add_row(*row)
+        console.print(table)
+        console.print()
+    for group in found.others:
+        _differences(console, found, group.pythons, group.differences, marks, all_items)
+
+
+def split_columns(
+    found: MigrationMap, labels: Mapping[str, str], width: int
+) -> list[list[tuple[str, tuple[str, ...]]]]:
+    """The map's phases in blocks that each fit the width beside the state column.
+
+    Each block repeats the state column; a block holds at least one phase, and
+    where even that cannot fit, rich folds the state names.
+    """
+    state_width = max(len(state) for state in found.states)
+    blocks: list[list[tuple[str, tuple[str, ...]]]] = []
+    used = width + 1  # start a new block first
+    for phase, envs in found.columns:
+        marks = len(" ".join(labels[e] for e in envs))
+        need = max(len(phase), marks) + 2  # two spaces between columns
+        if used + need > width or not blocks:
+            blocks.append([])
+            used = state_width
+        blocks[-1].append((phase, envs))
+        used += need
+    return blocks
+
+
+def _differences(
+    console: Console,
+    found: MigrationMap,
+    pythons: tuple[str, ...],
+    differences: list[Difference],
+    marks: dict[Mark, str],
+    all_items: bool,
+) -> None:
+    named = python_span(pythons, found.pythons)
+    shown = python_span(found.shown, found.pythons)
+    _say(console, f"{named} differs from the map ({shown}) at {len(differences)} position(s)")
+    listed = differences if all_items else differences[:FIRST_DIFFERENCES]
+    for difference in listed:
+        line = Text(f"{difference.state}  {difference.phase}/{difference.env}: ")
+        line.append(marks[difference.mine], style=_STYLE[difference.mine])
+        line.append(f" {difference.mine.value} (map: {difference.shown.value})")
+        _say(console, line, indent=2)
+    if len(listed) < len(differences):
+        more = len(differences) - len(listed)
+        _say(console, f"and {more} more (migmatrix gate --all-items lists them)", indent=2)
+    console.print()
+
+
+def _items(console: Console, result: GateResult, all_items: bool) -> None:
+    groups = group_items(result)
+    if not groups:
+        return
+    total = sum(len(group.items) for group in groups)
+    _say(console, f"Unexpected: {total} item(s), {len(groups)} cause(s)", "bold")
+    for group in groups:
+        _group(console, result, group, all_items)
+    console.print()
+
+
+def _group(console: Console, result: GateResult, group: ItemGroup, all_items: bool) -> None:
+    first = group.first
+    head = Text()
+    head.append(first.verdict.value, style="red" if group.failing else "yellow")
+    head.append(f" ({len(group.items)})  {first.test}")
+    _say(console, head, indent=2)
+    _say(console, f"expected {first.expectation.describe()}, got {got(first)}", indent=6)
+    message = one_message(first)
+    if first.detail and first.detail != message:
+        _say(console, first.detail, indent=6)
+    if message:
+        _say(console, f"message: {message}", indent=6)
+    notes = [n for n in (first.expectation.bug, first.expectation.owner) if n]
+    if notes:
+        _say(console, f"see: {', '.join(notes)}", indent=6)
+    if len(group.items) > 1:
+        _say(console, f"spans {span_words(group, result)}", indent=6)
+    listed = group.items if all_items else group.items[:FIRST_CELLS]
+    for judged in listed:
+        _say(console, judged.cell.id, indent=6)
+    if len(listed) < len(group.items):
+        more = len(group.items) - len(listed)
+        _say(console, f"and {more} more cell(s) (migmatrix gate --all-items lists them)", indent=6)
+
+
+def one_message(judged: Judged) -> str:
+    """The recorded message of an item on one line ('' when there is none)."""
+    return one_line(judged.record.message) if judged.record else ""
+
+
+def _other_sections(console: Console, result: GateResult) -> None:
+    if result.problems:
+        _say(console, f"Problems with the results ({len(result.problems)})", "bold")
+        for problem in result.problems:
+            _say(console, problem, indent=2)
+        console.print()
+    if result.stale_rules:
+        _say(console, f"Stale expectation rules ({len(result.stale_rules)})", "bold")
+        for rule in result.stale_rules:
+            _say(console, f"{rule_words(rule)} matches no planned test", indent=2)
+        console.print()
+    if result.coverage or result.coverage_total is not None:
+        _say(console, "Coverage", "bold")
+        if result.coverage_total is not None:
+            _say(console, f"total: {result.coverage_total:.2f}%", indent=2)
+        for verdict in result.coverage:
+            line = Text()
+            line.append(*(("ok", "green") if verdict.passed else ("FAILED", "red")))
+            line.append(f"  {verdict.rule.name}: {verdict.detail}")
+            _say(console, line, indent=2)
+        console.print()

@@ -14,12 +14,14 @@ download browsers here), the tests launch the system chromium instead.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from map_data import migration_result
 
 from migmatrix.model import Cell, Expectation, GateResult, Judged, Record
 from migmatrix.outcomes import Expected, Outcome, Verdict
@@ -334,3 +336,31 @@ def test_markup_in_test_names_and_messages_is_shown_as_text_and_never_runs(
     assert page.title() == "<script>window.__pwned=1</script>"
     page.screenshot(path=str(tmp_path / "xss.png"), full_page=True)
     r.assert_clean()
+
+
+def test_the_map_fits_1280_pixels_without_horizontal_scrolling(
+    browser: Any, tmp_path: Path
+) -> None:
+    # This repository's demo matrix (18 states, 7 phases, 3 envs, 4 Pythons) with a
+    # planted bug; the screenshot stays in tmp_path as the test's artifact, and
+    # MIGMATRIX_MAP_SCREENSHOT=path copies it out (the README's docs/ image).
+    path = tmp_path / "gate.html"
+    write_html(migration_result(bug=True), path)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        box = page.locator("#map-table").bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 1280
+        assert page.locator("#map-table tbody tr").count() == 18
+        assert page.locator("#map-table td.flip").count() > 0
+        shot = tmp_path / "gate-map.png"
+        page.locator("#map").screenshot(path=str(shot))
+        assert shot.read_bytes().startswith(b"\x89PNG")
+        keep = os.environ.get("MIGMATRIX_MAP_SCREENSHOT")
+        if keep:
+            shutil.copyfile(shot, keep)
+    finally:
+        page.close()
