@@ -7,8 +7,9 @@ opens with (a mark per adapter state, phase and env; Pythons grouped by pattern)
 and `groups` the unexpected items by cause; `html_map` draws the map for the
 HTML page. The formats: `terminal` (the console summary), `markdown` (gate.md and
 the GitHub step summary), `json_` (gate.json), `junit` (junit.xml) and `html_`
-(the self-contained gate.html, with its script and style in `html_assets/`). The two trailing underscores keep the standard library's
-`json` and `html`, which these modules import, unshadowed.
+(the self-contained gate.html, with its script and style in `html_assets/`).
+The two trailing underscores keep the standard library's `json` and `html`,
+which these modules import, unshadowed.
 """
 
 from __future__ import annotations
