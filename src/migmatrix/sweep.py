@@ -24,6 +24,38 @@ AdapterState = tuple[str, tuple[str, ...], frozenset[str]]
 
 SWEEPS = ("chain", "pairwise", "all")
 
+MAX_STATES = 1024
+"""States one sweep may make: `all` over 10 components. Each is a cell per phase, env
+and Python, so more would be a run nobody waits for, and 2^26 of them exhaust memory."""
+MAX_PAIRWISE_COMPONENTS = 64
+"""Components `pairwise` may cover: its greedy search grows with the cube of the count."""
+
+
+def too_many_states(components: int, sweep: str) -> str | None:
+    """Why a sweep over `components` components is refused, or None if it is not.
+
+    Decided from the counts alone, before a single state is made.
+    """
+    if sweep == "all" and components > MAX_STATES.bit_length() - 1:
+        count = f"{2**components:,}" if components < 40 else f"2^{components}"
+        return (
+            f"`sweep: all` over {components} components would make {count} states (at most "
+            f"{MAX_STATES:,}); use `sweep: pairwise`, which covers every pair of component "
+            "settings in a few states, or list the states you need with `states: [[...], ...]`"
+        )
+    if sweep == "pairwise" and components > MAX_PAIRWISE_COMPONENTS:
+        return (
+            f"`sweep: pairwise` covers at most {MAX_PAIRWISE_COMPONENTS} components, not "
+            f"{components}; use `sweep: chain` for the rollout order, or list the states you "
+            "need with `states: [[...], ...]`"
+        )
+    if sweep == "chain" and components + 1 > MAX_STATES:
+        return (
+            f"`sweep: chain` over {components} components would make {components + 1:,} states "
+            f"(at most {MAX_STATES:,}); list the states you need with `states: [[...], ...]`"
+        )
+    return None
+
 
 def state_name(base: str, components: Sequence[str]) -> str:
     """The display name of a swept state: `base[c1+c2]`, components in rollout order."""
@@ -44,6 +76,9 @@ def expand_adapter(spec: AdapterSpec) -> tuple[AdapterState, ...]:
     components; explicit `states` as declared.
     """
     base = frozenset(spec.features)
+    too_many = too_many_states(len(spec.components), spec.sweep or "chain")
+    if too_many and not spec.states:
+        raise ValueError(too_many)
     if not spec.components and not spec.states:
         return ((spec.name, (), base),)
     order = [c.name for c in spec.components]
