@@ -14,6 +14,7 @@ code it ran.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 
@@ -66,6 +67,25 @@ def state_names(base: str, components: Sequence[str], sweep: str) -> tuple[str, 
     """The state names a sweep gives, from names alone (for tools that read raw YAML)."""
     spec = AdapterSpec(base, "", (), tuple(ComponentSpec(c) for c in components), sweep)
     return tuple(name for name, _, _ in expand_adapter(spec))
+
+
+def state_count(spec: AdapterSpec) -> int:
+    """How many states `spec` expands to, without making them (a sweep within the caps)."""
+    n = len(spec.components)
+    if spec.states:
+        return len(spec.states)
+    if not spec.components:
+        return 1
+    if spec.sweep == "all":
+        return int(2**n)
+    if spec.sweep == "pairwise":
+        return _pairwise_count(n)
+    return n + 1
+
+
+@functools.lru_cache(maxsize=64)
+def _pairwise_count(n: int) -> int:
+    return len(pairwise_rows(n))
 
 
 def expand_adapter(spec: AdapterSpec) -> tuple[AdapterState, ...]:

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,8 +35,19 @@ from migmatrix.model import (
 )
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Verdict
 from migmatrix.plan import plan_cells
-from migmatrix.sweep import ROLLBACK_KEYWORDS, expand_adapter, rollback_pairs, too_many_states
+from migmatrix.sweep import (
+    ROLLBACK_KEYWORDS,
+    expand_adapter,
+    rollback_pairs,
+    state_count,
+    too_many_states,
+)
 from migmatrix.text import closest, shorten
+
+MAX_CELLS = 50_000
+"""Cells the full product of the axes may have, before excludes: this repository's has
+1,512; a few thousand is a large matrix. Past the cap, planning alone would take minutes
+and gigabytes (60 entries on each axis is 13 million cells from a 3 KB file)."""
 
 
 class Builder:
@@ -57,6 +69,7 @@ class Builder:
         phases = self.phases()
         adapters = self.adapters()
         envs = self.envs()
+        self.check_size(python, phases, adapters, envs)
         known = _Names(python, phases, adapters, envs)
         include = self.filters("include", known)
         exclude = self.filters("exclude", known)
@@ -326,6 +339,32 @@ class Builder:
                 )
             )
         return GateSpec(fail_on=fail_on, coverage=tuple(coverage))
+
+    def check_size(
+        self,
+        python: tuple[str, ...],
+        phases: tuple[PhaseSpec, ...],
+        adapters: tuple[AdapterSpec, ...],
+        envs: tuple[EnvSpec, ...],
+    ) -> None:
+        """Refuse a product of the axes past `MAX_CELLS`, at the longest axis, before planning."""
+        sizes = {
+            "python": len(python),
+            "phases": len(phases),
+            "adapters": sum(state_count(spec) for spec in adapters),
+            "envs": len(envs),
+        }
+        cells = math.prod(sizes.values())
+        if cells <= MAX_CELLS:
+            return
+        longest = max(sizes, key=sizes.__getitem__)
+        msg = (
+            f"the matrix spans {cells:,} cells ({sizes['phases']} phases x {sizes['adapters']} "
+            f"adapter states x {sizes['envs']} envs x {sizes['python']} pythons), more than "
+            f"{MAX_CELLS:,}; split it into several matrix files, or shorten the longest axis "
+            f"(`{longest}`, with {sizes[longest]:,} entries), e.g. with `sweep: pairwise`"
+        )
+        raise self.fail(msg, (longest,), at_key=True)
 
     def check_not_empty(self, matrix: Matrix) -> None:
         if plan_cells(matrix):

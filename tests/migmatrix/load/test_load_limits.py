@@ -8,6 +8,7 @@ import pytest
 
 from migmatrix.errors import MatrixError
 from migmatrix.load import load_matrix
+from migmatrix.load.build import MAX_CELLS
 from migmatrix.load.explain import MAX_LISTED
 from migmatrix.load.yamldoc import MAX_DEPTH, MAX_VALUES
 from migmatrix.text import ECHO_LIMIT, shorten
@@ -207,3 +208,22 @@ def test_shorten_keeps_short_text_and_cuts_long_text_saying_how_long() -> None:
     cut = shorten("y" * 5000, limit=50)
     assert cut.startswith("y" * 49 + "…")
     assert cut.endswith("(5000 characters)")
+
+
+def test_a_product_past_the_cell_cap_is_refused_at_its_longest_axis(project: Path) -> None:
+    # 3 KB of YAML, 13 million cells: planning them took 49 s and 1.9 GB.
+    pythons = ", ".join(f'"3.{k}"' for k in range(60))
+    phases = "".join(f"  p{k}: suites/unit\n" for k in range(60))
+    text = (
+        f"python: [{pythons}]\nphases:\n{phases}adapters:\n"
+        + "".join(f'  a{k}: {{object: "m:a"}}\n' for k in range(60))
+        + "envs: {"
+        + ", ".join(f"e{k}: {{}}" for k in range(61))
+        + "}\n"
+    )
+    path, err = refused(project, text)
+    assert str(err).startswith(
+        f"{path}:{1 + 1 + 60 + 1 + 60 + 1}:1: envs: the matrix spans 13,176,000"
+    )
+    assert f"more than {MAX_CELLS:,}" in str(err)
+    assert "(`envs`, with 61 entries)" in str(err)
