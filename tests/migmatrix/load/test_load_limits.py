@@ -8,7 +8,7 @@ import pytest
 
 from migmatrix.errors import MatrixError
 from migmatrix.load import load_matrix
-from migmatrix.load.build import MAX_CELLS
+from migmatrix.load.build import MAX_CELLS, Builder
 from migmatrix.load.explain import MAX_LISTED
 from migmatrix.load.yamldoc import MAX_DEPTH, MAX_VALUES
 from migmatrix.text import ECHO_LIMIT, shorten
@@ -227,3 +227,25 @@ def test_a_product_past_the_cell_cap_is_refused_at_its_longest_axis(project: Pat
     )
     assert f"more than {MAX_CELLS:,}" in str(err)
     assert "(`envs`, with 61 entries)" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("error", "part"),
+    [
+        (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
+        (MemoryError(), "too large to load"),
+        (ValueError("x" * 10_000), "a value cannot be used: xxx"),
+        (OverflowError("int too large to convert to float"), "int too large"),
+    ],
+)
+def test_an_unforeseen_exhaustion_still_ends_as_a_located_message(
+    project: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, part: str
+) -> None:
+    def exhausted(self: Builder) -> None:
+        raise error
+
+    monkeypatch.setattr(Builder, "build", exhausted)
+    path, err = refused(project, BASE)
+    assert str(err).startswith(f"{path}:1:1: ")
+    assert part in str(err)
+    assert len(str(err)) < ECHO_LIMIT + len(str(path)) + 200
