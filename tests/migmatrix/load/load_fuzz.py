@@ -401,7 +401,7 @@ def _child(path: Path, report: int) -> None:
     os._exit(0)
 
 
-def run(seed: int, count: int, *, verbose: bool = False) -> Counts:
+def run(seed: int, count: int, *, verbose: bool = False, loaded: bool = False) -> Counts:
     """Load `count` mutants, each in a forked child; count how each ended."""
     from migmatrix.load import load_matrix
 
@@ -425,7 +425,7 @@ def run(seed: int, count: int, *, verbose: bool = False) -> Counts:
             if outcome == "hang/memory" and not detail:
                 detail = "killed by its time cap"
             setattr(counts, field, getattr(counts, field) + 1)
-            if outcome not in ("loaded", "clean"):
+            if outcome not in ("loaded", "clean") or (loaded and outcome == "loaded"):
                 counts.examples.append(f"#{index} {outcome}: {detail}")
                 if verbose:
                     print(f"#{index} {outcome}: {detail}", file=sys.stderr)
@@ -463,13 +463,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     parser.add_argument("--verbose", action="store_true", help="print each bad mutant")
+    parser.add_argument(
+        "--loaded", action="store_true", help="list the mutants that loaded among the examples"
+    )
     args = parser.parse_args(argv)
-    counts = run(args.seed, args.mutants, verbose=args.verbose)
+    counts = run(args.seed, args.mutants, verbose=args.verbose, loaded=args.loaded)
     if args.json:
         print(json.dumps(dataclasses.asdict(counts)))
     else:
         print(counts.line())
-        for example in counts.examples[:20]:
+        for example in counts.examples[: 10**6 if args.loaded else 20]:
             print("  " + example)
     return 0
 
