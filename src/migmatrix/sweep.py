@@ -14,6 +14,7 @@ code it ran.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 
@@ -23,6 +24,38 @@ from migmatrix.model import AdapterSpec, ComponentSpec
 AdapterState = tuple[str, tuple[str, ...], frozenset[str]]
 
 SWEEPS = ("chain", "pairwise", "all")
+
+MAX_STATES = 1024
+"""States one sweep may make: `all` over 10 components. Each is a cell per phase, env
+and Python, so more would be a run nobody waits for, and 2^26 of them exhaust memory."""
+MAX_PAIRWISE_COMPONENTS = 64
+"""Components `pairwise` may cover: its greedy search grows with the cube of the count."""
+
+
+def too_many_states(components: int, sweep: str) -> str | None:
+    """Why a sweep over `components` components is refused, or None if it is not.
+
+    Decided from the counts alone, before a single state is made.
+    """
+    if sweep == "all" and components > MAX_STATES.bit_length() - 1:
+        count = f"{2**components:,}" if components < 40 else f"2^{components}"
+        return (
+            f"`sweep: all` over {components} components would make {count} states (at most "
+            f"{MAX_STATES:,}); use `sweep: pairwise`, which covers every pair of component "
+            "settings in a few states, or list the states you need with `states: [[...], ...]`"
+        )
+    if sweep == "pairwise" and components > MAX_PAIRWISE_COMPONENTS:
+        return (
+            f"`sweep: pairwise` covers at most {MAX_PAIRWISE_COMPONENTS} components, not "
+            f"{components}; use `sweep: chain` for the rollout order, or list the states you "
+            "need with `states: [[...], ...]`"
+        )
+    if sweep == "chain" and components + 1 > MAX_STATES:
+        return (
+            f"`sweep: chain` over {components} components would make {components + 1:,} states "
+            f"(at most {MAX_STATES:,}); list the states you need with `states: [[...], ...]`"
+        )
+    return None
 
 
 def state_name(base: str, components: Sequence[str]) -> str:
@@ -36,6 +69,25 @@ def state_names(base: str, components: Sequence[str], sweep: str) -> tuple[str, 
     return tuple(name for name, _, _ in expand_adapter(spec))
 
 
+def state_count(spec: AdapterSpec) -> int:
+    """How many states `spec` expands to, without making them (a sweep within the caps)."""
+    n = len(spec.components)
+    if spec.states:
+        return len(spec.states)
+    if not spec.components:
+        return 1
+    if spec.sweep == "all":
+        return int(2**n)
+    if spec.sweep == "pairwise":
+        return _pairwise_count(n)
+    return n + 1
+
+
+@functools.lru_cache(maxsize=64)
+def _pairwise_count(n: int) -> int:
+    return len(pairwise_rows(n))
+
+
 def expand_adapter(spec: AdapterSpec) -> tuple[AdapterState, ...]:
     """Every state of `spec` as (state name, migrated components, features), in rollout order.
 
@@ -44,6 +96,9 @@ def expand_adapter(spec: AdapterSpec) -> tuple[AdapterState, ...]:
     components; explicit `states` as declared.
     """
     base = frozenset(spec.features)
+    too_many = too_many_states(len(spec.components), spec.sweep or "chain")
+    if too_many and not spec.states:
+        raise ValueError(too_many)
     if not spec.components and not spec.states:
         return ((spec.name, (), base),)
     order = [c.name for c in spec.components]

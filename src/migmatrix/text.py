@@ -50,3 +50,17 @@ def closest(word: str, choices: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest of `choices`, or nothing if none is close."""
     found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean {found[0]!r}?" if found else ""
+
+
+ECHO_LIMIT = 200
+
+
+def shorten(value: str, limit: int = ECHO_LIMIT) -> str:
+    """`value` as echoed back in a message: whole if short, else its start and its length.
+
+    A message quotes what the user wrote so they can find it, not so they can read
+    it back: a 5 MB string in a config file must not become a 5 MB message.
+    """
+    if len(value) <= limit:
+        return value
+    return f"{value[: max(limit - 1, 1)]}… ({len(value)} characters)"

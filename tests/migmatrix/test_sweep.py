@@ -14,6 +14,7 @@ from migmatrix.sweep import (
     rollback_targets,
     state_name,
     state_names,
+    too_many_states,
 )
 
 
@@ -186,3 +187,23 @@ def test_rollback_pairs_in_display_order() -> None:
     # p[x] with one component steps back to p[], whose features differ from p[x]'s.
     assert ("p[engine]", "p[]") in pairs
     assert len(pairs) == 7 + 1
+
+
+def test_too_many_states_is_decided_from_the_counts() -> None:
+    assert too_many_states(10, "all") is None
+    assert too_many_states(63, "pairwise") is None
+    assert too_many_states(100, "chain") is None
+    message = too_many_states(11, "all")
+    assert message is not None
+    assert "2,048 states" in message
+    assert "pairwise" in message
+    assert "2^300 states" in (too_many_states(300, "all") or "")
+    assert "at most 64" in (too_many_states(65, "pairwise") or "")
+    assert "1,025 states" in (too_many_states(1024, "chain") or "")
+
+
+def test_expand_adapter_refuses_a_sweep_past_the_cap_instead_of_exhausting_memory() -> None:
+    with pytest.raises(ValueError, match="67,108,864 states"):
+        expand_adapter(spec(26, "all"))
+    # Explicit states are listed by hand, so their count is the file's own.
+    assert len(expand_adapter(spec(26, "all", states=(("c0",),)))) == 1

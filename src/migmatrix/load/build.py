@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,8 +35,19 @@ from migmatrix.model import (
 )
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Verdict
 from migmatrix.plan import plan_cells
-from migmatrix.sweep import ROLLBACK_KEYWORDS, expand_adapter, rollback_pairs
-from migmatrix.text import closest
+from migmatrix.sweep import (
+    ROLLBACK_KEYWORDS,
+    expand_adapter,
+    rollback_pairs,
+    state_count,
+    too_many_states,
+)
+from migmatrix.text import closest, shorten
+
+MAX_CELLS = 50_000
+"""Cells the full product of the axes may have, before excludes: this repository's has
+1,512; a few thousand is a large matrix. Past the cap, planning alone would take minutes
+and gigabytes (60 entries on each axis is 13 million cells from a 3 KB file)."""
 
 
 class Builder:
@@ -57,6 +69,7 @@ class Builder:
         phases = self.phases()
         adapters = self.adapters()
         envs = self.envs()
+        self.check_size(python, phases, adapters, envs)
         known = _Names(python, phases, adapters, envs)
         include = self.filters("include", known)
         exclude = self.filters("exclude", known)
@@ -91,11 +104,16 @@ class Builder:
                 ("phases", name) if isinstance(value, str) else ("phases", name, "path")
             )
             folder = Path(self.root, rel)
-            if not folder.is_dir():
+            try:
+                is_dir = folder.is_dir()
                 what = "is not a folder" if folder.exists() else "does not exist"
+            except OSError as exc:
+                # A name too long for the file system, say: a path that cannot name a folder.
+                is_dir, what = False, f"cannot be a folder ({exc.strerror})"
+            if not is_dir:
                 msg = (
-                    f"suite folder {rel!r} {what} (looked for {folder}); create it or fix "
-                    "the path, which is relative to the matrix file"
+                    f"suite folder {_q(rel)} {what} (looked for {shorten(str(folder))}); create "
+                    "it or fix the path, which is relative to the matrix file"
                 )
                 raise self.fail(msg, where)
             out.append(PhaseSpec(name, rel, self.doc.key_at(("phases", name))))
@@ -109,7 +127,7 @@ class Builder:
             seen: set[str] = set()
             for i, comp in enumerate(value.get("components", [])):
                 if comp["name"] in seen:
-                    msg = f"component {comp['name']!r} is declared twice; remove one"
+                    msg = f"component {_q(comp['name'])} is declared twice; remove one"
                     raise self.fail(msg, (*base, "components", i, "name"))
                 seen.add(comp["name"])
                 components.append(ComponentSpec(comp["name"], tuple(comp.get("features", []))))
@@ -122,22 +140,26 @@ class Builder:
             if sweep and states_raw:
                 msg = "give either `sweep` or `states`, not both"
                 raise self.fail(msg, (*base, "states"), at_key=True)
+            if sweep:
+                too_many = too_many_states(len(components), sweep)
+                if too_many:
+                    raise self.fail(too_many, (*base, "sweep"))
             states = []
             seen_states: dict[frozenset[str], int] = {}
             for i, state in enumerate(states_raw):
                 for j, comp_name in enumerate(state):
                     if comp_name not in seen:
+                        declared = ", ".join(c.name for c in components)
                         msg = (
-                            f"state names component {comp_name!r}, which adapter {name!r} does "
-                            f"not declare (components: {', '.join(c.name for c in components)})"
+                            f"state names component {_q(comp_name)}, which adapter {_q(name)} does "
+                            f"not declare (components: {shorten(declared)})"
                             f"{closest(comp_name, seen)}"
                         )
                         raise self.fail(msg, (*base, "states", i, j))
                 key = frozenset(state)
                 if key in seen_states:
-                    msg = (
-                        f"state {sorted(state)} is listed twice (also as entry {seen_states[key]})"
-                    )
+                    shown = shorten(str(sorted(state)))
+                    msg = f"state {shown} is listed twice (also as entry {seen_states[key]})"
                     raise self.fail(msg, (*base, "states", i))
                 seen_states[key] = i
                 states.append(tuple(state))
@@ -205,11 +227,11 @@ class Builder:
             found = any(glob_match(pattern, n) for n in names)
         if found:
             return
-        shown = ", ".join(dict.fromkeys(names))
+        shown = shorten(", ".join(dict.fromkeys(names)))
         if is_glob(pattern):
-            msg = f"the glob {pattern!r} matches no {axis} (known: {shown})"
+            msg = f"the glob {_q(pattern)} matches no {axis} (known: {shown})"
         else:
-            msg = f"unknown {axis} {pattern!r} (known: {shown}){closest(pattern, names)}"
+            msg = f"unknown {axis} {_q(pattern)} (known: {shown}){closest(pattern, names)}"
         raise self.fail(msg, path)
 
     def rules(self, raw: list[dict[str, Any]], known: _Names) -> tuple[ExpectRule, ...]:
@@ -223,17 +245,17 @@ class Builder:
                 for j, feature in enumerate(item.get(word, [])):
                     if feature not in known.features:
                         msg = (
-                            f"no adapter, component or env declares the feature {feature!r}, "
+                            f"no adapter, component or env declares the feature {_q(feature)}, "
                             "so this rule could never "
                             f"{'apply' if word == 'requires' else 'be switched off'} (declared "
-                            f"features: {', '.join(sorted(known.features)) or 'none'})"
+                            f"features: {shorten(', '.join(sorted(known.features))) or 'none'})"
                             f"{closest(feature, known.features)}"
                         )
                         raise self.fail(msg, (*base, word, j))
             both = set(item.get("requires", [])) & set(item.get("unless", []))
             if both:
                 msg = (
-                    f"feature {sorted(both)[0]!r} is both required and excluded (`unless`), so "
+                    f"feature {_q(sorted(both)[0])} is both required and excluded (`unless`), so "
                     "this rule can never apply; keep it in one of the two lists"
                 )
                 raise self.fail(msg, (*base, "unless"), at_key=True)
@@ -284,7 +306,7 @@ class Builder:
             pairs = rollback_pairs(known.adapters, [(frm, to)])
             if not pairs:
                 msg = (
-                    f"the path from {frm!r} to {to!r} switches nothing: no state it names "
+                    f"the path from {_q(frm)} to {_q(to)} switches nothing: no state it names "
                     "differs from the state it starts in by a migrated component; "
                     "fix `from` or `to`, or remove the path"
                 )
@@ -301,7 +323,7 @@ class Builder:
         seen: set[str] = set()
         for i, item in enumerate(raw.get("coverage", [])):
             if item["name"] in seen:
-                msg = f"coverage rule {item['name']!r} is declared twice; give each a unique name"
+                msg = f"coverage rule {_q(item['name'])} is declared twice; give each a unique name"
                 raise self.fail(msg, ("gates", "coverage", i, "name"))
             seen.add(item["name"])
             files = item["files"]
@@ -317,6 +339,32 @@ class Builder:
                 )
             )
         return GateSpec(fail_on=fail_on, coverage=tuple(coverage))
+
+    def check_size(
+        self,
+        python: tuple[str, ...],
+        phases: tuple[PhaseSpec, ...],
+        adapters: tuple[AdapterSpec, ...],
+        envs: tuple[EnvSpec, ...],
+    ) -> None:
+        """Refuse a product of the axes past `MAX_CELLS`, at the longest axis, before planning."""
+        sizes = {
+            "python": len(python),
+            "phases": len(phases),
+            "adapters": sum(state_count(spec) for spec in adapters),
+            "envs": len(envs),
+        }
+        cells = math.prod(sizes.values())
+        if cells <= MAX_CELLS:
+            return
+        longest = max(sizes, key=sizes.__getitem__)
+        msg = (
+            f"the matrix spans {cells:,} cells ({sizes['phases']} phases x {sizes['adapters']} "
+            f"adapter states x {sizes['envs']} envs x {sizes['python']} pythons), more than "
+            f"{MAX_CELLS:,}; split it into several matrix files, or shorten the longest axis "
+            f"(`{longest}`, with {sizes[longest]:,} entries), e.g. with `sweep: pairwise`"
+        )
+        raise self.fail(msg, (longest,), at_key=True)
 
     def check_not_empty(self, matrix: Matrix) -> None:
         if plan_cells(matrix):
@@ -368,6 +416,11 @@ class _Names:
         for env in self.envs:
             found.update(env.features)
         return frozenset(found)
+
+
+def _q(value: object) -> str:
+    """A user's value quoted in a message, cut to a readable length."""
+    return shorten(repr(value))
 
 
 def _cell_filter(item: Mapping[str, Any]) -> CellFilter:

@@ -22,7 +22,7 @@ from migmatrix.errors import MatrixError
 from migmatrix.load.yamldoc import Doc, KeyPath, dotted, kind
 from migmatrix.model import Location
 from migmatrix.schema import load_schema
-from migmatrix.text import closest
+from migmatrix.text import closest, shorten
 
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -40,6 +40,10 @@ _RELATIONS = {
     "exclusiveMinimum": "greater than",
     "exclusiveMaximum": "less than",
 }
+
+
+MAX_LISTED = 20
+"""Problems listed after the headline: enough to fix in one go, not a page per bad key."""
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -79,7 +83,10 @@ def raise_all(problems: Sequence[Problem]) -> None:
     if not rest:
         raise first.error()
     lines = [first.message]
-    lines += [f"also {p.location}: {p.key + ': ' if p.key else ''}{p.message}" for p in rest]
+    shown = rest[:MAX_LISTED]
+    lines += [f"also {p.location}: {p.key + ': ' if p.key else ''}{p.message}" for p in shown]
+    if len(rest) > len(shown):
+        lines.append(f"... and {len(rest) - len(shown)} more problems after these; fix these first")
     raise MatrixError("\n".join(lines), first.location, first.key or None)
 
 
@@ -89,7 +96,7 @@ def explain(doc: Doc, error: jsonschema.ValidationError) -> Problem:
     if "propertyNames" in error.schema_path:
         # A bad key name: point at the key, whatever validator found it.
         key_path = (*path, _value(error))
-        msg = f"the name {_value(error)!r} is not allowed; {_fix(error)}"
+        msg = f"the name {_show(_value(error))} is not allowed; {_fix(error)}"
         return _problem(doc.key_at(key_path), key_path, msg)
     handler = _HANDLERS.get(str(error.validator))
     found = handler(doc, error, path) if handler else None
@@ -127,7 +134,7 @@ def _additional(doc: Doc, error: jsonschema.ValidationError, path: KeyPath) -> P
     allowed = sorted(_schema(error).get("properties", {}))
     name = sorted(k for k in _value(error) if k not in allowed)[0]
     key_path = (*path, name)
-    msg = f"unknown key {name!r}{closest(name, allowed)}"
+    msg = f"unknown key {_show(name)}{closest(name, allowed)}"
     msg += f" (valid keys here: {', '.join(allowed)})"
     return _problem(doc.key_at(key_path), key_path, msg)
 
@@ -149,8 +156,8 @@ def _type(doc: Doc, error: jsonschema.ValidationError, path: KeyPath) -> Problem
     if "string" in wanted_list and raw is not None and not isinstance(value, str):
         # `python: [3.10]` is the number 3.1 to YAML; the fix is quoting.
         msg = (
-            f"{raw} is read by YAML as the {kind(value)} {_show(value)}, but "
-            f'{words} is needed here; quote it: "{raw}"'
+            f"{shorten(raw)} is read by YAML as the {kind(value)} {_show(value)}, but "
+            f'{words} is needed here; quote it: "{shorten(raw)}"'
         )
     else:
         msg = f"expected {words}, got {_article(value)}"
@@ -245,9 +252,10 @@ def _fix(error: jsonschema.ValidationError) -> str:
 
 
 def _show(value: Any) -> str:
+    """A value as a message quotes it: repr for text, JSON otherwise, cut by `shorten`."""
     if isinstance(value, str):
-        return repr(value)
-    return json.dumps(value, default=str)
+        return shorten(repr(value))
+    return shorten(json.dumps(value, default=str))
 
 
 def _article(value: Any) -> str:
