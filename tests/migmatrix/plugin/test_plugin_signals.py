@@ -74,6 +74,13 @@ STOP_BOUND = 60.0
 LEFTOVER_BOUND = 20.0
 
 
+def _sigint_as_at_a_terminal() -> None:
+    # A run started in the background of a script (as CI may start this suite)
+    # inherits SIGINT ignored, and Python then leaves it ignored; a user's run at a
+    # terminal has it. The runs under test get the terminal's disposition.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_run(project: Path, mode: str, tmp: Path, ready: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TMPDIR": str(tmp), "READY_DIR": str(ready)}
     env.pop("STAGING_URL", None)
@@ -83,7 +90,13 @@ def start_run(project: Path, mode: str, tmp: Path, ready: Path) -> subprocess.Po
     with log:
         # Its own process group: what it leaves behind in it is found by the group id.
         return subprocess.Popen(
-            argv, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_sigint_as_at_a_terminal,
         )
 
 
@@ -200,7 +213,13 @@ def test_a_signal_to_migmatrix_run_reaches_its_pytest_which_cleans_up(
     argv = [sys.executable, "-m", "migmatrix", "run", "--matrix", "matrix.yaml", "--workers", "2"]
     with (project / "run.log").open("wb") as log:
         outer = subprocess.Popen(
-            argv, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_sigint_as_at_a_terminal,
         )
     try:
         started = wait_for(lambda: any(ready.iterdir()), START_BOUND)
