@@ -135,6 +135,7 @@ def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
 
 
 _HEADER_STRINGS = ("run_id", "python", "platform", "matrix_digest", "started")
+_SHOWN = 200  # characters of a bad value a problem echoes
 
 
 def header_damage(obj: dict[str, Any]) -> list[str]:
@@ -145,7 +146,7 @@ def header_damage(obj: dict[str, Any]) -> list[str]:
     makes the whole file doubtful, so the file is judged incomplete.
     """
     damage = [
-        f"header {key!r} must be a string, got {obj.get(key)!r}"
+        f"header {key!r} must be a string, got {excerpt(repr(obj.get(key)), _SHOWN)}"
         for key in _HEADER_STRINGS
         if not isinstance(obj.get(key, ""), str)
     ]
@@ -153,11 +154,14 @@ def header_damage(obj: dict[str, Any]) -> list[str]:
         damage.append("header has no 'python' or no 'run_id'")
     selection = obj.get("selection")
     if selection is not None and not isinstance(selection, str):
-        damage.append(f"header 'selection' must be a string or null, got {selection!r}")
+        damage.append(
+            f"header 'selection' must be a string or null, got {excerpt(repr(selection), _SHOWN)}"
+        )
     shard = obj.get("shard")
     if shard is not None and shard_of(shard) is None:
         damage.append(
-            f"header 'shard' must be \"INDEX/TOTAL\" (1 <= INDEX <= TOTAL), got {shard!r}"
+            f"header 'shard' must be \"INDEX/TOTAL\" (1 <= INDEX <= TOTAL), "
+            f"got {excerpt(repr(shard), _SHOWN)}"
         )
     return damage
 
@@ -340,7 +344,12 @@ class _Reader:
             if type(objs) is list and len(objs) == count and self._take(objs, self.lines):
                 self.lines += count
                 return
-        self.feed(self._decode(chunk.split(b"\n")))
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            self.feed(self._decode(chunk.split(b"\n")))  # line by line, to name the bad ones
+        else:
+            self.feed(text.split("\n"))
 
     def _decode(self, raw: list[bytes], *, keep: bool = False) -> list[str]:
         """Lines as text; a line that is not UTF-8 is a problem of the file, and left out.
@@ -463,7 +472,7 @@ class _Reader:
             count = obj.get("records")
             if not isinstance(count, int) or isinstance(count, bool):
                 self.problems.append(
-                    f"{where}: footer record count {excerpt(repr(count))} is not an integer"
+                    f"{where}: footer record count {excerpt(repr(count), _SHOWN)} is not an integer"
                 )
                 count = -1
             elif count < 0:
