@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+import itertools
 import os
 from collections.abc import Iterable, Sequence
 
@@ -120,7 +121,7 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
     merged_files: list[ResultsFile] = []
     origin: dict[tuple[str, str], str] | None = None
     incomplete_cells: set[str] = set()
-    collected: dict[str, set[str]] = {}
+    collected: dict[str, list[tuple[str, ...]]] = {}
     without_collection: list[str] = []
     agreeing = 0
 
@@ -136,7 +137,7 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
         if not results.has_collection:
             without_collection.append(results.path)
         for cell_id, named in results.collected.items():
-            collected.setdefault(cell_id, set()).update(named)
+            collected.setdefault(cell_id, []).append(named)
 
         path = results.path
         incoming, repeats = group_by_cell(results.records)
@@ -190,7 +191,10 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
         digests=digests,
         pythons=pythons,
         incomplete_cells=frozenset(incomplete_cells),
-        collected={cell_id: frozenset(tests) for cell_id, tests in collected.items()},
+        collected={
+            cell_id: frozenset(itertools.chain.from_iterable(parts))
+            for cell_id, parts in collected.items()
+        },
     )
 
 

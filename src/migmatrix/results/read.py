@@ -502,7 +502,10 @@ class _Reader:
             return
         if cell in self.collected:
             self.problems.append(f"{where}: second collected line for cell {cell!r}")
-        self.collected[cell] = tuple(sorted(set(self.collected.get(cell, ())) | set(tests)))
+        # Shared strings: the records that follow name the same test ids (see `share`).
+        share = self.share
+        named = {share(test, test) for test in tests}
+        self.collected[cell] = tuple(sorted(named.union(self.collected.get(cell, ()))))
 
     def finish(self, digest: str) -> ResultsFile:
         name = self.name
