@@ -219,6 +219,11 @@ def judge(
     for cell_id, tests in by_cell.items():
         phase = phase_of.get(cell_id) or cell_id.split("/", 1)[0]
         tests_of_phase.setdefault(phase, set()).update(tests)
+    # And what the runs say they collected: a collected test with no record is
+    # judged `missing`, however many records were lost with it.
+    for cell_id, named in merged.collected.items():
+        phase = phase_of.get(cell_id) or cell_id.split("/", 1)[0]
+        tests_of_phase.setdefault(phase, set()).update(named)
     for phase, extra in (phase_tests or {}).items():
         tests_of_phase.setdefault(phase, set()).update(extra)
     sorted_tests = {phase: sorted(tests) for phase, tests in tests_of_phase.items()}

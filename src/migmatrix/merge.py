@@ -17,6 +17,15 @@ other irregularity is a `problem`, which makes the gate exit with
 - files written for different matrix digests (or for a digest other than the
   matrix being gated): the problem lists which files carry which digest.
 
+- a plan of N shards with a shard missing: the files that carry `shard: "i/N"`
+  for one interpreter and one cell selection must hold every index from 1 to N,
+  and each missing one is named ("shard 3/3 of python 3.11 is missing").
+
+The tests expected of a cell are the union of what the files covering it say
+they collected ("collected" lines), beside what their records name; the gate
+judges a collected test without a record `missing`. A /1 file carries no
+collection record: it is judged by its records alone, and a note says so.
+
 The same (cell, test) recorded twice with the same outcome (a re-run CI job) is
 not a conflict; it is counted in `notes`.
 """
@@ -26,13 +35,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+import itertools
 import os
 from collections.abc import Iterable, Sequence
 
 from migmatrix.errors import UsageError
 from migmatrix.model import Record
 from migmatrix.outcomes import SEVERITY
-from migmatrix.results import ResultsFile, read_results
+from migmatrix.results import ResultsFile, read_results, shard_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +54,8 @@ class Merged:
     mapping from (cell id, test id), worked out when first asked for. `sources`
     are the paths merged (duplicates skipped), in order; `digests` maps each
     source to its header's matrix digest; `pythons` are the interpreters seen in
-    headers.
+    headers. `collected` maps each cell id to the test ids the files say they
+    collected for it (the gate expects a record for each).
     """
 
     cells: dict[str, dict[str, Record]]
@@ -55,6 +66,7 @@ class Merged:
     pythons: tuple[str, ...]
     incomplete_cells: frozenset[str]
     run_seconds: float = 0.0
+    collected: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)
 
     @functools.cached_property
     def records(self) -> dict[tuple[str, str], Record]:
@@ -109,6 +121,8 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
     merged_files: list[ResultsFile] = []
     origin: dict[tuple[str, str], str] | None = None
     incomplete_cells: set[str] = set()
+    collected: dict[str, list[tuple[str, ...]]] = {}
+    without_collection: list[str] = []
     agreeing = 0
 
     for results in sorted(files, key=lambda f: f.path):
@@ -120,6 +134,10 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
         sources.append(results.path)
         digests[results.path] = results.header.matrix_digest
         problems.extend(results.problems)
+        if not results.has_collection:
+            without_collection.append(results.path)
+        for cell_id, named in results.collected.items():
+            collected.setdefault(cell_id, []).append(named)
 
         path = results.path
         incoming, repeats = group_by_cell(results.records)
@@ -156,7 +174,13 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
         notes.append(
             f"{agreeing} (cell, test) results recorded more than once with the same outcome"
         )
+    if without_collection:
+        notes.append(
+            f"{', '.join(without_collection)}: results schema /1 carries no collection record; "
+            "judged by the tests its records name only"
+        )
     problems.extend(_digest_problems(digests, matrix_digest))
+    problems.extend(shard_problems(merged_files))
     pythons = tuple(sorted({f.header.python for f in files if f.header.python}, key=_version_key))
     return Merged(
         run_seconds=run_span(merged_files),
@@ -167,7 +191,53 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
         digests=digests,
         pythons=pythons,
         incomplete_cells=frozenset(incomplete_cells),
+        collected={
+            cell_id: frozenset(itertools.chain.from_iterable(parts))
+            for cell_id, parts in collected.items()
+        },
     )
+
+
+def shard_problems(files: Sequence[ResultsFile]) -> list[str]:
+    """Every shard missing from a plan of N shards, named; and plans that disagree on N.
+
+    Shards belong to one plan when they share the interpreter and the cell
+    selection. A file of the same plan without a shard covers every shard, so
+    none is missing then. A shard that is absent leaves no record and, in a file
+    of another shard, no trace of its own tests (each shard collects only its
+    own), so the headers are the only place its absence can be seen.
+    """
+    plans: dict[tuple[str, str], dict[int, set[int]]] = {}
+    whole: set[tuple[str, str]] = set()
+    for results in files:
+        header = results.header
+        plan = (header.python, header.selection or "")
+        if header.shard is None:
+            whole.add(plan)
+            continue
+        found = shard_of(header.shard)
+        if found is not None:  # a damaged shard is already a problem of its file
+            plans.setdefault(plan, {}).setdefault(found[1], set()).add(found[0])
+    problems = []
+    for plan in sorted(plans):
+        if plan in whole:
+            continue
+        python, selection = plan
+        where = f"python {python}" + (f", cells {selection!r}" if selection else "")
+        totals = plans[plan]
+        if len(totals) > 1:
+            problems.append(
+                f"shards of {where} were cut {' and '.join(f'{n} ways' for n in sorted(totals))}; "
+                "rerun every shard with one --shard total"
+            )
+        for total in sorted(totals):
+            problems.extend(
+                f"shard {index}/{total} of {where} is missing; run it "
+                f"(--shard {index}/{total}) or add its results file"
+                for index in range(1, total + 1)
+                if index not in totals[total]
+            )
+    return problems
 
 
 def group_by_cell(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from pathlib import Path
 
 import pytest
 from gate_data import full_run, write_project
 
+from migmatrix.cli import main
 from migmatrix.expect import expectation_for
 from migmatrix.gate import exc_type_matches, judge, verdict_for
 from migmatrix.load import load_matrix
@@ -22,9 +24,11 @@ from migmatrix.model import (
     JudgedItems,
     Matrix,
     Record,
+    ResultsHeader,
 )
 from migmatrix.outcomes import ExitCode, Expected, Outcome, Verdict
 from migmatrix.plan import plan_cells
+from migmatrix.results import write_results
 
 P, F, E, S = Expected.PASS, Expected.FAIL, Expected.ERROR, Expected.SKIP
 
@@ -417,3 +421,117 @@ def test_judged_items_are_a_sequence_equal_to_the_plain_tuple(matrix: Matrix) ->
     assert block.item(block.tests[0]) == plain[0]
     with pytest.raises(KeyError, match=r"t\.py::nope"):
         block.item("t.py::nope")
+
+
+# --------------------------------------------------------------------------- issue 20: lost results
+
+
+def test_a_collected_test_without_a_record_is_missing_in_every_cell(matrix: Matrix) -> None:
+    # No record names t.py::c anywhere: only the runs' collection says it exists.
+    cells = plan_cells(matrix)
+    found = dataclasses.replace(
+        merged(full_run(matrix)), collected={c.id: frozenset({"t.py::c"}) for c in cells}
+    )
+    result = judge(matrix, cells, found)
+    missing = {(j.cell.id, j.test) for j in result.judged if j.verdict is Verdict.MISSING}
+    assert missing == {(c.id, "t.py::c") for c in cells}
+    assert result.exit_code == ExitCode.GATE_FAILED
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    return tmp_path
+
+
+def write_shards(project: Path, total: int, *, collected: bool = True) -> list[Path]:
+    """One python's full run, cut into `total` shard files the way a sharded run writes them."""
+    matrix = load_matrix(project / "matrix.yaml")
+    records = full_run(matrix, "3.12")
+    paths = []
+    for index in range(1, total + 1):
+        mine = records[index - 1 :: total]
+        header = ResultsHeader(
+            f"r{index}", "3.12", "linux", matrix.digest, None, f"{index}/{total}",
+            "2024-01-01T00:00:00Z",
+        )  # fmt: skip
+        seen: dict[str, list[str]] = {}
+        for record in mine:
+            seen.setdefault(record.cell, []).append(record.test)
+        path = project / "results" / f"py3.12-shard-{index}-of-{total}.jsonl"
+        write_results(path, header, mine, collected=seen if collected else None)
+        paths.append(path)
+    return paths
+
+
+def gate(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["gate", "results", "--python", "3.12"])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_all_shards_pass_and_a_deleted_shard_is_exit_3_naming_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = write_shards(project, 2)
+    assert gate(capsys)[0] == ExitCode.OK
+    paths[1].unlink()
+    code, text = gate(capsys)
+    assert code == ExitCode.INCOMPLETE
+    assert "shard 2/2 of python 3.12 is missing" in text
+
+
+def test_a_negative_footer_count_no_longer_hides_a_lost_test(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The probe: one test id removed from every cell, and the footer's count made -1.
+    [path] = write_shards(project, 1, collected=False)
+    assert gate(capsys)[0] == ExitCode.OK
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if '"t.py::b"' not in line]
+    footer = json.loads(kept[-1])
+    footer["records"] = -1
+    path.write_text("\n".join([*kept[:-1], json.dumps(footer)]) + "\n", encoding="utf-8")
+    code, text = gate(capsys)
+    assert code == ExitCode.INCOMPLETE
+    assert "footer record count -1 is negative" in text
+
+
+def test_a_record_removed_from_a_file_with_a_collection_is_missing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Removing a test id's records and fixing the count leaves the collection to tell.
+    [path] = write_shards(project, 1)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not ('"t.py::b"' in line and '"record"' in line)]
+    footer = json.loads(kept[-1])
+    footer["records"] = sum('"record"' in line for line in kept)
+    path.write_text("\n".join([*kept[:-1], json.dumps(footer)]) + "\n", encoding="utf-8")
+    code, text = gate(capsys)
+    assert code == ExitCode.GATE_FAILED
+    assert "missing  golden_path/ssot/unit/py3.12 :: t.py::b" in text
+
+
+def test_invalid_utf8_in_a_results_file_is_exit_3(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [path] = write_shards(project, 1)
+    raw = path.read_bytes()
+    at = raw.index(b'"t.py::a"')
+    path.write_bytes(raw[:at] + b'"t.py::\xc3(a"' + raw[at + len(b'"t.py::a"') :])
+    code, text = gate(capsys)
+    assert code == ExitCode.INCOMPLETE
+    assert "line is not valid UTF-8" in text
+
+
+def test_a_damaged_header_is_exit_3(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    [path] = write_shards(project, 1)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    header["shard"] = "2/1"
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n", encoding="utf-8")
+    code, text = gate(capsys)
+    assert code == ExitCode.INCOMPLETE
+    assert "damaged header" in text

@@ -112,3 +112,70 @@ def test_collect_paths_expands_folders_and_rejects_typos(tmp_path: Path) -> None
     assert len(merge(read_all(paths)).records) == 2
     with pytest.raises(UsageError, match="does not exist"):
         collect_paths([str(tmp_path / "nope")])
+
+
+# --------------------------------------------------------------------------- issue 20
+
+
+def shard_header(
+    shard: str | None, python: str = "3.12", selection: str | None = None
+) -> ResultsHeader:
+    return dataclasses.replace(
+        HEADER, run_id=f"run-{shard}", python=python, selection=selection, shard=shard
+    )
+
+
+def test_collected_tests_are_the_union_over_the_files(tmp_path: Path) -> None:
+    write_results(tmp_path / "a.jsonl", HEADER, [rec("t::1")], collected={CELL: ["t::1", "t::3"]})
+    other = dataclasses.replace(HEADER, run_id="other")
+    write_results(tmp_path / "b.jsonl", other, [rec("t::2")], collected={CELL: ["t::2"]})
+    result = merge(read_all([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]))
+    assert result.collected == {CELL: frozenset({"t::1", "t::2", "t::3"})}
+    assert result.problems == ()
+
+
+def test_a_version_1_file_is_merged_with_a_note(tmp_path: Path) -> None:
+    old = dataclasses.replace(HEADER, schema="migmatrix-results/1")
+    result = merge([write(tmp_path / "old.jsonl", [rec("t::1")], old)])
+    assert result.problems == ()
+    assert result.notes == (
+        f"{tmp_path / 'old.jsonl'}: results schema /1 carries no collection record; "
+        "judged by the tests its records name only",
+    )
+
+
+def test_a_missing_shard_is_a_problem_naming_it(tmp_path: Path) -> None:
+    files = [
+        write(tmp_path / f"s{i}.jsonl", [rec(f"t::{i}")], shard_header(f"{i}/3", "3.11", "golden"))
+        for i in (1, 2)
+    ]
+    assert merge(files).problems == (
+        "shard 3/3 of python 3.11, cells 'golden' is missing; run it (--shard 3/3) "
+        "or add its results file",
+    )
+    files.append(write(tmp_path / "s3.jsonl", [rec("t::3")], shard_header("3/3", "3.11", "golden")))
+    assert merge(files).problems == ()
+
+
+def test_shards_are_counted_per_python_and_selection(tmp_path: Path) -> None:
+    files = [
+        write(tmp_path / "a.jsonl", [rec("t::1")], shard_header("1/2", "3.11")),
+        write(tmp_path / "b.jsonl", [rec("t::2")], shard_header("2/2", "3.12")),
+        write(tmp_path / "c.jsonl", [rec("t::3")], shard_header("1/3", "3.12")),
+    ]
+    assert merge(files).problems == (
+        "shard 2/2 of python 3.11 is missing; run it (--shard 2/2) or add its results file",
+        "shards of python 3.12 were cut 2 ways and 3 ways; rerun every shard with one "
+        "--shard total",
+        "shard 1/2 of python 3.12 is missing; run it (--shard 1/2) or add its results file",
+        "shard 2/3 of python 3.12 is missing; run it (--shard 2/3) or add its results file",
+        "shard 3/3 of python 3.12 is missing; run it (--shard 3/3) or add its results file",
+    )
+
+
+def test_a_whole_run_of_the_same_plan_covers_every_shard(tmp_path: Path) -> None:
+    files = [
+        write(tmp_path / "a.jsonl", [rec("t::1")], shard_header("1/3")),
+        write(tmp_path / "whole.jsonl", [rec("t::1"), rec("t::2")], shard_header(None)),
+    ]
+    assert merge(files).problems == ()

@@ -142,6 +142,51 @@ def expectation_marks(expectation: Expectation) -> list[pytest.MarkDecorator]:
 
 # --------------------------------------------------------------------------- modifyitems
 
+# pytest's options that drop collected items, and how the skip reason names them.
+SELECTION_OPTIONS = (("keyword", "-k"), ("markexpr", "-m"), ("deselect", "--deselect"))
+
+
+def selection_words(options: Any) -> str:
+    """The options that dropped planned items, as the skip reason names them."""
+    words = []
+    for attribute, flag in SELECTION_OPTIONS:
+        value = getattr(options, attribute, None)
+        if value:
+            shown = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+            words.append(f"{flag} {shown!r}")
+    return ", ".join(words) or "a pytest option or plugin"
+
+
+def restore_deselected(
+    before: Sequence[pytest.Item],
+    after: Sequence[pytest.Item],
+    config: pytest.Config,
+    run: MatrixRun,
+) -> list[pytest.Item]:
+    """`after` with every planned item another plugin dropped put back, marked skipped.
+
+    Under `--matrix` the plan says which tests run; `-k`, `-m`, `--deselect` (or
+    `--lf`) narrowing it would leave the gate to judge fewer tests and pass. So a
+    dropped matrix item is kept, skipped with a reason that names the option,
+    and recorded: the gate sees it as not run (`skipped` where a pass was
+    expected fails the gate), never as absent. Items outside the phase folders
+    stay dropped. The shard split then sees the whole plan, as without the option.
+    """
+    kept = set(after)
+    dropped = [
+        item
+        for item in before
+        if item not in kept
+        and run.phase_of(Path(item.path)) is not None
+        and split_nodeid(item.nodeid, config.rootpath, run) is not None
+    ]
+    if not dropped:
+        return list(after)
+    reason = f"deselected by {selection_words(config.option)} under --matrix: not run"
+    for item in dropped:
+        item.add_marker(pytest.mark.skip(reason=reason))
+    return [*after, *dropped]
+
 
 def apply(
     items: list[pytest.Item], config: pytest.Config, run: MatrixRun

@@ -155,6 +155,18 @@ class Recorder:
                     message=excerpt(message),
                 )
 
+    def collected(self) -> dict[str, list[str]]:
+        """Cell id -> the test ids collected for it in this run (this shard's, after selection).
+
+        Written into the results file, so the gate knows which tests to expect
+        for a cell even when a record is lost on the way.
+        """
+        tests: dict[str, set[str]] = {}
+        # The records' own keys too: a file that failed to collect has a record, no item.
+        for cell_id, test in [*self.names.values(), *self.records]:
+            tests.setdefault(cell_id, set()).add(test)
+        return {cell_id: sorted(found) for cell_id, found in tests.items()}
+
     def finish(self) -> list[Record]:
         """All records, sorted by (cell, test); items that never completed become crashed."""
         for nodeid, name in self.names.items():

@@ -50,7 +50,10 @@ def claim_results(run: MatrixRun) -> Path:
 def write_records(run: MatrixRun, recorder: Recorder) -> Path:
     """Write the run's results file once, atomically; returns its path."""
     path = run.results_path()
-    write_results(path, results_header(run), recorder.finish(), finished=now_iso())
+    records = recorder.finish()
+    write_results(
+        path, results_header(run), records, finished=now_iso(), collected=recorder.collected()
+    )
     return path
 
 

@@ -33,6 +33,7 @@ class MatrixWorker:
         self.run = run
         self.switch_context: Callable[[str], None] | None = None
         self.own_coverage: CellCoverage | None = None
+        self.before_selection: list[pytest.Item] = []
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         workerinput = getattr(self.config, "workerinput", None)
@@ -61,10 +62,22 @@ class MatrixWorker:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         collect.parametrize(metafunc, self.run)
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> Generator[None, None, None]:
+        # Every item before any plugin (-k, -m, --deselect, --lf) drops some: a
+        # planned test must never vanish silently (see `collect.restore_deselected`).
+        self.before_selection = list(items)
+        return (yield)
+
+    # A second impl of the hook (pytest reads only `pytest_` names; `specname` maps it).
+    @pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+    def pytest_select_matrix_items(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
+        items[:] = collect.restore_deselected(self.before_selection, items, config, self.run)
+        self.before_selection = []
         kept, deselected = collect.apply(items, config, self.run)
         if deselected:
             items[:] = kept

@@ -6,16 +6,30 @@ whichever module holds it.
 
 from __future__ import annotations
 
-from migmatrix.results.read import SCHEMA_FAMILY, ResultsFile, json_block, read_results
-from migmatrix.results.write import HEADER_KEYS, header_to_dict, record_to_dict, write_results
+from migmatrix.results.read import (
+    SCHEMA_FAMILY,
+    ResultsFile,
+    json_block,
+    read_results,
+    shard_of,
+)
+from migmatrix.results.write import (
+    HEADER_KEYS,
+    collected_lines,
+    header_to_dict,
+    record_to_dict,
+    write_results,
+)
 
 __all__ = [
     "HEADER_KEYS",
     "SCHEMA_FAMILY",
     "ResultsFile",
+    "collected_lines",
     "header_to_dict",
     "json_block",
     "read_results",
     "record_to_dict",
+    "shard_of",
     "write_results",
 ]

@@ -25,9 +25,16 @@ from typing import Any, BinaryIO
 
 from migmatrix._speed import tuple_maker
 from migmatrix.errors import ResultsError
-from migmatrix.model import RESULTS_SCHEMA, Record, ResultsFooter, ResultsHeader
+from migmatrix.model import (
+    RESULTS_SCHEMA,
+    RESULTS_SCHEMAS_READ,
+    Record,
+    ResultsFooter,
+    ResultsHeader,
+)
 from migmatrix.outcomes import Outcome
 from migmatrix.results.write import HEADER_KEYS
+from migmatrix.text import excerpt
 
 SCHEMA_FAMILY = RESULTS_SCHEMA.split("/", 1)[0] + "/"
 
@@ -80,6 +87,8 @@ class ResultsFile:
     messages, each starting with `path:line:` (line 0 = the file as a whole).
     `digest_of_content` is the SHA-256 of the file's bytes; merge uses it to drop
     exact duplicate inputs. `complete` is True when nothing is wrong.
+    `collected` maps each cell id to the test ids the run collected for it (its
+    "collected" lines); `has_collection` is False for a /1 file, which has none.
     """
 
     path: str
@@ -88,6 +97,8 @@ class ResultsFile:
     footer: ResultsFooter | None
     problems: list[str]
     digest_of_content: str
+    collected: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    has_collection: bool = True
 
     @property
     def complete(self) -> bool:
@@ -102,10 +113,11 @@ def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
             f"expected {RESULTS_SCHEMA!r} as written by `migmatrix run`"
         )
         raise ResultsError(msg)
-    if schema != RESULTS_SCHEMA:
+    if schema not in RESULTS_SCHEMAS_READ:
         msg = (
             f"{where}: results schema {schema!r} is not supported by this migmatrix "
-            f"(it reads {RESULTS_SCHEMA!r}); gate with the migmatrix version that wrote it"
+            f"(it reads {' and '.join(map(repr, RESULTS_SCHEMAS_READ))}); gate with the "
+            "migmatrix version that wrote it"
         )
         raise ResultsError(msg)
     extra = {k: v for k, v in obj.items() if k not in HEADER_KEYS and k not in ("kind", "schema")}
@@ -120,6 +132,51 @@ def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
         schema=schema,
         extra=extra,
     )
+
+
+_HEADER_STRINGS = ("run_id", "python", "platform", "matrix_digest", "started")
+_SHOWN = 200  # characters of a bad value a problem echoes
+
+
+def header_damage(obj: dict[str, Any]) -> list[str]:
+    """What is wrong with a header's own keys: each a short reason, empty when nothing is.
+
+    A header is what a merge trusts to know which interpreter and which shard a
+    file stands for; a wrong type there (or a shard that is not INDEX/TOTAL)
+    makes the whole file doubtful, so the file is judged incomplete.
+    """
+    damage = [
+        f"header {key!r} must be a string, got {excerpt(repr(obj.get(key)), _SHOWN)}"
+        for key in _HEADER_STRINGS
+        if not isinstance(obj.get(key, ""), str)
+    ]
+    if not obj.get("python") or not obj.get("run_id"):
+        damage.append("header has no 'python' or no 'run_id'")
+    selection = obj.get("selection")
+    if selection is not None and not isinstance(selection, str):
+        damage.append(
+            f"header 'selection' must be a string or null, got {excerpt(repr(selection), _SHOWN)}"
+        )
+    shard = obj.get("shard")
+    if shard is not None and shard_of(shard) is None:
+        damage.append(
+            f"header 'shard' must be \"INDEX/TOTAL\" (1 <= INDEX <= TOTAL), "
+            f"got {excerpt(repr(shard), _SHOWN)}"
+        )
+    return damage
+
+
+def shard_of(value: Any) -> tuple[int, int] | None:
+    """(index, total) of a header's `shard` ("2/3"), or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    index_text, slash, total_text = value.partition("/")
+    if not slash or not index_text.isdecimal() or not total_text.isdecimal():
+        return None
+    if len(index_text) > 6 or len(total_text) > 6:
+        return None
+    index, total = int(index_text), int(total_text)
+    return (index, total) if 1 <= index <= total else None
 
 
 def _fast_record(obj: Any, share: Callable[[str, str], str]) -> Record | None:
@@ -262,6 +319,7 @@ class _Reader:
         self.problems: list[str] = []
         self.footer: ResultsFooter | None = None
         self.footer_line = 0
+        self.collected: dict[str, tuple[str, ...]] = {}
         # Cell ids, test ids, workers and messages repeat across records and files'
         # lines; one shared string object per value saves about a fifth of the memory.
         shared: dict[str, str] = {}
@@ -273,9 +331,9 @@ class _Reader:
             # Lines up to the header, one at a time (blank lines may come before it).
             cut = chunk.find(b"\n")
             if cut < 0:
-                self.feed([chunk.decode("utf-8", errors="replace")])
+                self.feed(self._decode([chunk], keep=True))
                 return
-            self.feed([chunk[:cut].decode("utf-8", errors="replace")])
+            self.feed(self._decode([chunk[:cut]], keep=True))
             chunk = chunk[cut + 1 :]
         if chunk:
             count = chunk.count(b"\n") + 1
@@ -286,7 +344,33 @@ class _Reader:
             if type(objs) is list and len(objs) == count and self._take(objs, self.lines):
                 self.lines += count
                 return
-        self.feed(chunk.decode("utf-8", errors="replace").split("\n"))
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            self.feed(self._decode(chunk.split(b"\n")))  # line by line, to name the bad ones
+        else:
+            self.feed(text.split("\n"))
+
+    def _decode(self, raw: list[bytes], *, keep: bool = False) -> list[str]:
+        """Lines as text; a line that is not UTF-8 is a problem of the file, and left out.
+
+        Nothing is guessed: a replaced byte could turn a damaged line into a record
+        that was never written (the line is kept as an empty one, so numbers stay).
+        Lines before the header are `keep`: replaced, so a header with a bad byte in
+        a value is still read (and the file judged incomplete) rather than refused.
+        """
+        lines = []
+        for offset, line in enumerate(raw):
+            try:
+                lines.append(line.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                number = self.lines + offset + 1
+                self.problems.append(
+                    f"{self.name}:{number}: line is not valid UTF-8 (byte {exc.start + 1}); "
+                    "the file is damaged: rerun the cells it holds"
+                )
+                lines.append(line.decode("utf-8", errors="replace") if keep else "")
+        return lines
 
     def feed(self, lines: list[str]) -> None:
         """Read decoded lines one by one (the header, and any block `feed_bytes` refused)."""
@@ -313,6 +397,7 @@ class _Reader:
                 )
                 raise ResultsError(msg)
             self.header = _header_from(head, where)
+            self.problems.extend(f"{where}: damaged header: {why}" for why in header_damage(head))
             return lines[offset + 1 :], start + offset + 1
         return [], start + len(lines)
 
@@ -327,7 +412,9 @@ class _Reader:
             record = fast(obj, share)
             if record is not None:
                 append(record)
-            elif type(obj) is dict and all(type(v) in _SCALARS for v in obj.values()):
+            elif type(obj) is dict and (
+                obj.get("kind") == "collected" or all(type(v) in _SCALARS for v in obj.values())
+            ):
                 mixed = True
                 append(obj)  # dispatched below, in line order
             else:
@@ -384,14 +471,41 @@ class _Reader:
                 return
             count = obj.get("records")
             if not isinstance(count, int) or isinstance(count, bool):
-                self.problems.append(f"{where}: footer without an integer record count")
+                self.problems.append(
+                    f"{where}: footer record count {excerpt(repr(count), _SHOWN)} is not an integer"
+                )
                 count = -1
+            elif count < 0:
+                self.problems.append(f"{where}: footer record count {count} is negative")
             self.footer = ResultsFooter(records=count, finished=str(obj.get("finished", "")))
             self.footer_line = number
+        elif kind == "collected":
+            self._collected(obj, where)
         elif kind == "header":
             self.problems.append(f"{where}: second header line")
         else:
             self.problems.append(f"{where}: line is not a header, record or footer")
+
+    def _collected(self, obj: dict[str, Any], where: str) -> None:
+        """A "collected" line: the test ids the run collected for one cell."""
+        cell, tests = obj.get("cell"), obj.get("tests")
+        if (
+            not isinstance(cell, str)
+            or not cell
+            or not isinstance(tests, list)
+            or not all(isinstance(t, str) and t for t in tests)
+        ):
+            self.problems.append(
+                f"{where}: bad collected line: needs a non-empty string 'cell' and a list "
+                "of non-empty test id strings 'tests'"
+            )
+            return
+        if cell in self.collected:
+            self.problems.append(f"{where}: second collected line for cell {cell!r}")
+        # Shared strings: the records that follow name the same test ids (see `share`).
+        share = self.share
+        named = {share(test, test) for test in tests}
+        self.collected[cell] = tuple(sorted(named.union(self.collected.get(cell, ()))))
 
     def finish(self, digest: str) -> ResultsFile:
         name = self.name
@@ -416,4 +530,6 @@ class _Reader:
             footer=footer,
             problems=self.problems,
             digest_of_content=digest,
+            collected=self.collected,
+            has_collection=self.header.schema != RESULTS_SCHEMAS_READ[0],
         )

@@ -1,9 +1,11 @@
 """Writing results files (JSON Lines, docs/contracts.md "Results files").
 
-A results file is a header line, one record line per (cell, test) and a footer
-line with the record count. The writer makes the file appear whole or not at
-all (a temporary file in the same folder, then `os.replace`), with sorted keys so
-the same records give the same bytes.
+A results file is a header line, one "collected" line per cell (the test ids the
+run collected for it, so the gate knows what to expect from outside the records),
+one record line per (cell, test) and a footer line with the record count. The
+writer makes the file appear whole or not at all (a temporary file in the same
+folder, then `os.replace`), with sorted keys so the same records give the same
+bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from migmatrix.model import Record, ResultsHeader
@@ -40,6 +42,14 @@ def record_to_dict(record: Record) -> dict[str, Any]:
     return line
 
 
+def collected_lines(collected: Mapping[str, Iterable[str]]) -> list[dict[str, Any]]:
+    """The "collected" lines of a results file: per cell, its sorted, distinct test ids."""
+    return [
+        {"kind": "collected", "cell": cell, "tests": sorted(set(collected[cell]))}
+        for cell in sorted(collected)
+    ]
+
+
 def _dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
 
@@ -49,13 +59,15 @@ def write_results(
     header: ResultsHeader,
     records: Iterable[Record],
     finished: str | None = None,
+    collected: Mapping[str, Iterable[str]] | None = None,
 ) -> None:
     """Write a complete results file atomically: header, records, footer with the count.
 
     `finished` is the footer's ISO-8601 time; it defaults to the header's
     `started`, so callers that care about the end time pass it (the writer never
     reads a clock, which keeps its output a pure function of its arguments).
-    The parent folder is created if needed.
+    The parent folder is created if needed. `collected` (cell id -> test ids)
+    becomes one "collected" line per cell, sorted, right after the header.
     """
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
@@ -64,6 +76,8 @@ def write_results(
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(_dumps(header_to_dict(header)) + "\n")
+            for line in collected_lines(collected or {}):
+                out.write(_dumps(line) + "\n")
             count = 0
             for record in records:
                 out.write(_dumps(record_to_dict(record)) + "\n")

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from pytester_matrix import MODE_PARAMS, records_of, run, write_project
 
+from migmatrix.results import read_results
+
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may shard these runs
 OTHER_PY = "3.9" if PY != "3.9" else "3.8"
@@ -219,7 +221,7 @@ def test_matrix_run_records_every_cell_and_test(
     lines = (pytester.path / "results" / f"py{PY}.jsonl").read_text().splitlines()
     header, footer = json.loads(lines[0]), json.loads(lines[-1])
     assert header["kind"] == "header"
-    assert header["schema"] == "migmatrix-results/1"
+    assert header["schema"] == "migmatrix-results/2"
     assert (header["python"], header["selection"], header["shard"]) == (PY, None, None)
     assert len(header["matrix_digest"]) >= 16
     assert header["run_id"]
@@ -456,3 +458,109 @@ def test_a_symlinked_suites_folder_still_parametrizes_and_records(
     run(pytester, "serial", "--cells", "alpha and new and unit", "--run-id", "linked")
     records = records_of(pytester.path / "results" / "linked.jsonl")
     assert set(records) == {(f"alpha/new/unit/py{PY}", t) for t in ALPHA_TESTS}
+
+
+# --------------------------------------------------------------------------- issue 20
+
+PROBE_MATRIX = f"""
+python: ["{PY}"]
+phases: {{golden_path: suites/golden_path}}
+adapters:
+  old: {{object: "adapters.old:adapter", features: []}}
+  new: {{object: "adapters.new:adapter", features: []}}
+envs: {{unit: {{features: []}}}}
+expect: {{default: pass}}
+"""
+# Three tests per cell: with --shard i/3, round-robin over sorted (cell, test) keys
+# gives each shard one test id in every cell, which is how a deleted shard once
+# left a gate that saw no gap.
+PROBE_SUITE = """
+def test_login(cell):
+    pass
+
+def test_logout(cell):
+    pass
+
+def test_golden_path_login_to_ai_response(cell):
+    pass
+"""
+PROBE_TESTS = {
+    "test_p.py::test_login",
+    "test_p.py::test_logout",
+    "test_p.py::test_golden_path_login_to_ai_response",
+}
+
+
+def gate_here(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """`migmatrix gate results` in pytester's folder (the test's working directory)."""
+    from migmatrix.cli import main
+
+    capsys.readouterr()
+    code = main(["gate", "results", "--cells", "golden_path"])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+@pytest.mark.parametrize("mode", MODE_PARAMS)
+def test_a_deleted_shard_is_exit_3_naming_it(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    write_project(pytester, PROBE_MATRIX, {"golden_path/test_p.py": PROBE_SUITE})
+    selection = f"golden_path and py{PY}"
+    for index in (1, 2, 3):
+        run(
+            pytester,
+            mode if index == 3 else "serial",
+            "--cells",
+            selection,
+            "--shard",
+            f"{index}/3",
+        )
+    paths = [pytester.path / "results" / f"py{PY}-shard-{i}-of-3.jsonl" for i in (1, 2, 3)]
+    per_shard = [records_of(path) for path in paths]
+    # The round-robin split really does put each test id in one shard only here.
+    assert all(len({test for _, test in found}) == 1 for found in per_shard)
+    code, text = gate_here(capsys)
+    assert code == 0, text
+    assert "6 as-expected" in text
+    paths[2].unlink()
+    code, text = gate_here(capsys)
+    assert code == 3, text
+    assert f"shard 3/3 of python {PY}, cells {selection!r} is missing" in text
+
+
+@pytest.mark.parametrize("mode", MODE_PARAMS)
+def test_k_under_matrix_records_the_deselected_tests_as_not_run(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    write_project(pytester, PROBE_MATRIX, {"golden_path/test_p.py": PROBE_SUITE})
+    gone = "test_p.py::test_golden_path_login_to_ai_response"
+    result = run(pytester, mode, "--run-id", "k", "-k", "not test_golden_path_login_to_ai_response")
+    path = pytester.path / "results" / "k.jsonl"
+    records = records_of(path)
+    cells = {f"golden_path/{adapter}/unit/py{PY}" for adapter in ("old", "new")}
+    assert set(records) == {(cell, test) for cell in cells for test in PROBE_TESTS}
+    skipped = {key: r for key, r in records.items() if r.outcome.value == "skipped"}
+    assert set(skipped) == {(cell, gone) for cell in cells}
+    assert {r.message for r in skipped.values()} == {
+        "deselected by -k 'not test_golden_path_login_to_ai_response' under --matrix: not run"
+    }
+    assert read_results(path).collected == {cell: tuple(sorted(PROBE_TESTS)) for cell in cells}
+    result.stdout.fnmatch_lines(["*2 skipped*"])
+    code, text = gate_here(capsys)
+    assert code == 1, text
+
+
+@pytest.mark.parametrize(
+    "option", [["--deselect", "suites/golden_path/test_p.py::test_login"], ["-m", "slow"]]
+)
+def test_deselect_and_m_under_matrix_are_recorded_too(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    write_project(pytester, PROBE_MATRIX, {"golden_path/test_p.py": PROBE_SUITE})
+    run(pytester, "serial", "--run-id", "d", *option)
+    records = records_of(pytester.path / "results" / "d.jsonl")
+    assert len(records) == 2 * len(PROBE_TESTS)
+    skipped = {r.message for r in records.values() if r.outcome.value == "skipped"}
+    assert skipped == {f"deselected by {option[0]} {option[1]!r} under --matrix: not run"}
+    assert gate_here(capsys)[0] == 1

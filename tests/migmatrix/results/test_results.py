@@ -273,3 +273,94 @@ def test_a_results_file_is_readable_by_others_like_any_new_file(tmp_path: Path) 
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "r.jsonl").stat().st_mode) == 0o644
+
+
+# --------------------------------------------------------------------------- issue 20: no guessing
+
+
+def lines_of(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_collected_lines_are_written_after_the_header_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    collected = {"b/cell": ["t::2", "t::1", "t::2"], "a/cell": ["t::1"]}
+    write_results(path, HEADER, RECORDS, collected=collected)
+    lines = lines_of(path)
+    assert [json.loads(line)["kind"] for line in lines[:3]] == ["header", "collected", "collected"]
+    assert json.loads(lines[1]) == {"cell": "a/cell", "kind": "collected", "tests": ["t::1"]}
+    found = read_results(path)
+    assert found.complete, found.problems
+    assert found.has_collection
+    assert found.collected == {"a/cell": ("t::1",), "b/cell": ("t::1", "t::2")}
+    assert found.records == RECORDS  # the footer counts records only
+    assert json.loads(lines[-1])["records"] == len(RECORDS)
+
+
+def test_a_version_1_file_is_read_and_says_it_has_no_collection(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    text = path.read_text(encoding="utf-8").replace(RESULTS_SCHEMA, "migmatrix-results/1")
+    path.write_text(text, encoding="utf-8")
+    found = read_results(path)
+    assert found.complete, found.problems
+    assert not found.has_collection
+    assert found.records == RECORDS
+
+
+@pytest.mark.parametrize(
+    ("count", "says"),
+    [(-1, "footer record count -1 is negative"), ("2", "'2' is not an integer"),
+     (1.0, "1.0 is not an integer"), (True, "True is not an integer")],
+)  # fmt: skip
+def test_a_negative_or_non_integer_footer_count_is_a_problem(
+    tmp_path: Path, count: object, says: str
+) -> None:
+    path = write(tmp_path)
+    lines = lines_of(path)
+    footer = json.loads(lines[-1])
+    footer["records"] = count
+    # One record removed too: the probe of issue 20, where -1 hid exactly this.
+    path.write_text("\n".join([*lines[:-2], json.dumps(footer)]) + "\n", encoding="utf-8")
+    found = read_results(path)
+    assert not found.complete
+    assert any(says in problem for problem in found.problems), found.problems
+
+
+def test_a_line_that_is_not_utf8_is_a_problem_and_never_a_guessed_record(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    raw = path.read_bytes().split(b"\n")
+    raw[1] = raw[1].replace(b"test_one", b"test_\xff\xfeone")
+    path.write_bytes(b"\n".join(raw))
+    found = read_results(path)
+    assert not found.complete
+    assert found.problems[0].startswith(f"{path}:2: line is not valid UTF-8 (byte ")
+    assert found.problems[1:] == [f"{path}:4: footer says 2 records, 1 were read"]
+    assert [r.test for r in found.records] == ["test_a.py::test_two[x]"]
+    assert not any("\ufffd" in r.test for r in found.records)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [({"shard": "4/3"}, "'shard' must be"), ({"shard": 2}, "'shard' must be"),
+     ({"python": 3.12}, "'python' must be a string"), ({"run_id": ""}, "no 'python' or no"),
+     ({"selection": ["a"]}, "'selection' must be")],
+)  # fmt: skip
+def test_a_damaged_header_is_a_problem_of_the_file(
+    tmp_path: Path, change: dict[str, object], says: str
+) -> None:
+    path = write(tmp_path)
+    lines = lines_of(path)
+    header = json.loads(lines[0])
+    header.update(change)
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n", encoding="utf-8")
+    found = read_results(path)
+    assert not found.complete
+    assert any(p.startswith(f"{path}:1: damaged header:") and says in p for p in found.problems)
+
+
+def test_a_bad_byte_inside_the_header_is_a_problem_not_a_refusal(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    path.write_bytes(path.read_bytes().replace(b"ci-7", b"ci-\xff", 1))
+    found = read_results(path)
+    assert not found.complete
+    assert any(p.startswith(f"{path}:1: line is not valid UTF-8") for p in found.problems)
