@@ -467,7 +467,8 @@ def write_shards(project: Path, total: int, *, collected: bool = True) -> list[P
 
 
 def gate(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["gate", "results", "--python", "3.12"])
+    # Every item's cell in full, not only each group's first cells.
+    code = main(["gate", "results", "--python", "3.12", "--all-items"])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -511,7 +512,8 @@ def test_a_record_removed_from_a_file_with_a_collection_is_missing(
     path.write_text("\n".join([*kept[:-1], json.dumps(footer)]) + "\n", encoding="utf-8")
     code, text = gate(capsys)
     assert code == ExitCode.GATE_FAILED
-    assert "missing  golden_path/ssot/unit/py3.12 :: t.py::b" in text
+    assert "missing (4)  t.py::b" in text
+    assert "      golden_path/ssot/unit/py3.12\n" in text
 
 
 def test_invalid_utf8_in_a_results_file_is_exit_3(
