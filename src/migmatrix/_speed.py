@@ -26,7 +26,7 @@ V = TypeVar("V")
 T = TypeVar("T", bound=tuple[Any, ...])
 
 # The field orders of model.Record and model.Judged, in which the hot paths lay out
-# the values they hand to `tuple_maker` (results.read._fast_record, gate).
+# the values they hand to `tuple_maker` (results.lines.fast_record, gate).
 RECORD_ORDER = (
     "cell",
     "test",

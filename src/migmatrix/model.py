@@ -266,7 +266,7 @@ class Record(NamedTuple):
 
     A named tuple rather than a frozen dataclass: the gate reads hundreds of
     thousands of them, and a tuple is built in one step (`tuple.__new__`, see
-    results.read._fast_record) where a frozen dataclass sets each field through
+    results.lines.fast_record) where a frozen dataclass sets each field through
     `object.__setattr__`; it also takes a fifth of the memory of an instance with
     a `__dict__`. It is as immutable, and compares and hashes by its fields.
     """

@@ -10,7 +10,7 @@ from migmatrix._speed import paused_gc, tuple_maker
 from migmatrix.model import Judged, Record, ResultsHeader
 from migmatrix.outcomes import Outcome
 from migmatrix.results import HEADER_KEYS
-from migmatrix.results import read as reader
+from migmatrix.results import lines as reader
 
 
 def test_every_hard_coded_field_order_is_its_named_tuples_order() -> None:

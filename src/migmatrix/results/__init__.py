@@ -1,4 +1,5 @@
-"""Results files (JSON Lines, docs/contracts.md "Results files"): `write` and `read`.
+"""Results files (JSON Lines, docs/contracts.md "Results files"): `write`, `read`, and
+`lines`, what one line means.
 
 The public names are re-exported here, so callers import `migmatrix.results.X`
 whichever module holds it.
@@ -6,13 +7,8 @@ whichever module holds it.
 
 from __future__ import annotations
 
-from migmatrix.results.read import (
-    SCHEMA_FAMILY,
-    ResultsFile,
-    json_block,
-    read_results,
-    shard_of,
-)
+from migmatrix.results.lines import SCHEMA_FAMILY, shard_of
+from migmatrix.results.read import ResultsFile, json_block, read_results
 from migmatrix.results.write import (
     HEADER_KEYS,
     collected_lines,

@@ -10,7 +10,7 @@ schema) raises `ResultsError`.
 Reading is on the hot path of the gate (hundreds of thousands of records): the
 file is read in blocks, each block's lines are parsed by one JSON call (see
 `_Reader`), and the common, well-formed record line becomes a `Record` in one
-step (see `_fast_record`).
+step (see `fast_record`).
 """
 
 from __future__ import annotations
@@ -23,29 +23,24 @@ import os
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from migmatrix._speed import tuple_maker
 from migmatrix.errors import ResultsError
 from migmatrix.model import (
-    RESULTS_SCHEMA,
     RESULTS_SCHEMAS_READ,
     Record,
     ResultsFooter,
     ResultsHeader,
 )
-from migmatrix.outcomes import Outcome
-from migmatrix.results.write import HEADER_KEYS
+from migmatrix.results.lines import (
+    SCALARS,
+    SHOWN,
+    fast_record,
+    header_damage,
+    header_from,
+    slow_record,
+)
 from migmatrix.text import excerpt
 
-SCHEMA_FAMILY = RESULTS_SCHEMA.split("/", 1)[0] + "/"
-
-_RECORD_FIELDS = Record._fields
-# The exact key set the writer produces for a record line: the fast path applies to it.
-_RECORD_LINE_SIZE = len(_RECORD_FIELDS) + 1  # the fields and "kind"
-_OUTCOMES = {o.value: o for o in Outcome}
-_RECORD_DEFAULTS: dict[str, Any] = dict(Record._field_defaults)
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 _DECODE = json.JSONDecoder().raw_decode
-_new_record: Callable[[tuple[Any, ...]], Record] = tuple_maker(Record)
 
 
 def json_block(block: bytes) -> Any:
@@ -103,154 +98,6 @@ class ResultsFile:
     @property
     def complete(self) -> bool:
         return self.footer is not None and not self.problems
-
-
-def _header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
-    schema = obj.get("schema")
-    if not isinstance(schema, str) or not schema.startswith(SCHEMA_FAMILY):
-        msg = (
-            f"{where}: not a migmatrix results file (header schema {schema!r}); "
-            f"expected {RESULTS_SCHEMA!r} as written by `migmatrix run`"
-        )
-        raise ResultsError(msg)
-    if schema not in RESULTS_SCHEMAS_READ:
-        msg = (
-            f"{where}: results schema {schema!r} is not supported by this migmatrix "
-            f"(it reads {' and '.join(map(repr, RESULTS_SCHEMAS_READ))}); gate with the "
-            "migmatrix version that wrote it"
-        )
-        raise ResultsError(msg)
-    extra = {k: v for k, v in obj.items() if k not in HEADER_KEYS and k not in ("kind", "schema")}
-    return ResultsHeader(
-        run_id=str(obj.get("run_id", "")),
-        python=str(obj.get("python", "")),
-        platform=str(obj.get("platform", "")),
-        matrix_digest=str(obj.get("matrix_digest", "")),
-        selection=obj.get("selection"),
-        shard=obj.get("shard"),
-        started=str(obj.get("started", "")),
-        schema=schema,
-        extra=extra,
-    )
-
-
-_HEADER_STRINGS = ("run_id", "python", "platform", "matrix_digest", "started")
-_SHOWN = 200  # characters of a bad value a problem echoes
-
-
-def header_damage(obj: dict[str, Any]) -> list[str]:
-    """What is wrong with a header's own keys: each a short reason, empty when nothing is.
-
-    A header is what a merge trusts to know which interpreter and which shard a
-    file stands for; a wrong type there (or a shard that is not INDEX/TOTAL)
-    makes the whole file doubtful, so the file is judged incomplete.
-    """
-    damage = [
-        f"header {key!r} must be a string, got {excerpt(repr(obj.get(key)), _SHOWN)}"
-        for key in _HEADER_STRINGS
-        if not isinstance(obj.get(key, ""), str)
-    ]
-    if not obj.get("python") or not obj.get("run_id"):
-        damage.append("header has no 'python' or no 'run_id'")
-    selection = obj.get("selection")
-    if selection is not None and not isinstance(selection, str):
-        damage.append(
-            f"header 'selection' must be a string or null, got {excerpt(repr(selection), _SHOWN)}"
-        )
-    shard = obj.get("shard")
-    if shard is not None and shard_of(shard) is None:
-        damage.append(
-            f"header 'shard' must be \"INDEX/TOTAL\" (1 <= INDEX <= TOTAL), "
-            f"got {excerpt(repr(shard), _SHOWN)}"
-        )
-    return damage
-
-
-def shard_of(value: Any) -> tuple[int, int] | None:
-    """(index, total) of a header's `shard` ("2/3"), or None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    index_text, slash, total_text = value.partition("/")
-    if not slash or not index_text.isdecimal() or not total_text.isdecimal():
-        return None
-    if len(index_text) > 6 or len(total_text) > 6:
-        return None
-    index, total = int(index_text), int(total_text)
-    return (index, total) if 1 <= index <= total else None
-
-
-def _fast_record(obj: Any, share: Callable[[str, str], str]) -> Record | None:
-    """A Record from a writer-shaped record line, or None for anything else.
-
-    For a line with exactly the writer's keys and well-typed scalar values, the
-    tuple is built in one step (`tuple.__new__`) from the values already in hand
-    for the checks, instead of through the named tuple's generated `__new__`:
-    the same Record (tests/migmatrix/test_results.py proves it), without a
-    Python-level call. Anything unusual returns None and takes the checking path
-    (`_slow_record`).
-    """
-    # Ten keys, all of them the writer's: exactly the writer's key set.
-    if type(obj) is not dict or len(obj) != _RECORD_LINE_SIZE:
-        return None
-    try:
-        kind, cell, test, outcome = obj["kind"], obj["cell"], obj["test"], obj["outcome"]
-        duration, attempt, nodeid = obj["duration"], obj["attempt"], obj["nodeid"]
-        exc_type, message, worker = obj["exc_type"], obj["message"], obj["worker"]
-    except KeyError:
-        return None
-    if (
-        kind != "record"
-        or type(cell) is not str
-        or type(test) is not str
-        or type(outcome) is not str
-        or not cell
-        or not test
-    ):
-        return None
-    found = _OUTCOMES.get(outcome)
-    if (
-        found is None
-        or (type(duration) is not float and type(duration) is not int)
-        or type(attempt) is not int
-        or (exc_type is not None and type(exc_type) is not str)
-        or (message is not None and type(message) is not str)
-        or (worker is not None and type(worker) is not str)
-        or (nodeid is not None and type(nodeid) is not str)
-    ):
-        return None
-    # Values that repeat across lines (see _Reader.share) become one shared string.
-    if worker is not None:
-        worker = share(worker, worker)
-    if exc_type is not None:
-        exc_type = share(exc_type, exc_type)
-    if message is not None:
-        message = share(message, message)
-    cell, test = share(cell, cell), share(test, test)
-    # In Record's field order (`_speed.RECORD_ORDER`, pinned by tests/migmatrix/test_speed.py).
-    return _new_record((cell, test, found, duration, exc_type, message, worker, attempt, nodeid))
-
-
-def _slow_record(obj: dict[str, Any]) -> Record:
-    """Build a Record from any record line, raising ValueError with the reason."""
-    cell, test = obj.get("cell"), obj.get("test")
-    if not isinstance(cell, str) or not cell or not isinstance(test, str) or not test:
-        msg = f"record needs non-empty string 'cell' and 'test', got {cell!r} and {test!r}"
-        raise ValueError(msg)
-    outcome = Outcome.from_str(str(obj.get("outcome")))
-    values: dict[str, Any] = {k: obj.get(k, _RECORD_DEFAULTS.get(k)) for k in _RECORD_FIELDS}
-    values["outcome"] = outcome
-    duration = values["duration"]
-    if not isinstance(duration, (int, float)) or isinstance(duration, bool):
-        msg = f"record duration must be a number, got {duration!r}"
-        raise ValueError(msg)
-    attempt = values["attempt"]
-    if not isinstance(attempt, int) or isinstance(attempt, bool):
-        msg = f"record attempt must be an integer, got {attempt!r}"
-        raise ValueError(msg)
-    for key in ("exc_type", "message", "worker", "nodeid"):
-        if values[key] is not None and not isinstance(values[key], str):
-            values[key] = str(values[key])
-    return Record(**values)
 
 
 def read_results(path: str | os.PathLike[str]) -> ResultsFile:
@@ -396,7 +243,7 @@ class _Reader:
                     "(the first line is not a JSON header object)"
                 )
                 raise ResultsError(msg)
-            self.header = _header_from(head, where)
+            self.header = header_from(head, where)
             self.problems.extend(f"{where}: damaged header: {why}" for why in header_damage(head))
             return lines[offset + 1 :], start + offset + 1
         return [], start + len(lines)
@@ -404,7 +251,7 @@ class _Reader:
     def _take(self, objs: list[Any], start: int) -> bool:
         """Take a parsed block's objects, one per line after line `start`; False if not flat."""
         share = self.share
-        fast = _fast_record
+        fast = fast_record
         built: list[Record | dict[str, Any]] = []
         append = built.append
         mixed = False  # any line that is not a well-formed record
@@ -413,7 +260,7 @@ class _Reader:
             if record is not None:
                 append(record)
             elif type(obj) is dict and (
-                obj.get("kind") == "collected" or all(type(v) in _SCALARS for v in obj.values())
+                obj.get("kind") == "collected" or all(type(v) in SCALARS for v in obj.values())
             ):
                 mixed = True
                 append(obj)  # dispatched below, in line order
@@ -441,7 +288,7 @@ class _Reader:
         if end != len(line) and line[end:].strip():
             self.problems.append(f"{self.name}:{number}: unreadable line (text after JSON)")
             return
-        record = _fast_record(obj, self.share)
+        record = fast_record(obj, self.share)
         if record is not None:
             self._record(record, number)
         else:
@@ -462,7 +309,7 @@ class _Reader:
             if self.footer is not None:
                 self.problems.append(f"{where}: record after the footer (line {self.footer_line})")
             try:
-                self.records.append(_slow_record(obj))
+                self.records.append(slow_record(obj))
             except ValueError as exc:
                 self.problems.append(f"{where}: bad record: {exc}")
         elif kind == "footer":
@@ -472,7 +319,7 @@ class _Reader:
             count = obj.get("records")
             if not isinstance(count, int) or isinstance(count, bool):
                 self.problems.append(
-                    f"{where}: footer record count {excerpt(repr(count), _SHOWN)} is not an integer"
+                    f"{where}: footer record count {excerpt(repr(count), SHOWN)} is not an integer"
                 )
                 count = -1
             elif count < 0:

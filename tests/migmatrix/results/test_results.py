@@ -193,7 +193,7 @@ def test_missing_file_raises_results_error(tmp_path: Path) -> None:
 
 
 def test_records_read_are_equal_hash_alike_and_frozen_like_constructed_ones(tmp_path: Path) -> None:
-    # The reader builds each Record with tuple.__new__ (results.read._fast_record); this pins
+    # The reader builds each Record with tuple.__new__ (results.lines.fast_record); this pins
     # that the result behaves exactly like one from the named tuple's constructor.
     read = read_results(write(tmp_path)).records
     for got, want in zip(read, RECORDS, strict=True):
