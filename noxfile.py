@@ -1,5 +1,5 @@
 # /// script
-# dependencies = ["nox>=2025.2.9", "PyYAML>=6", "jsonschema>=4.20"]
+# dependencies = ["nox[uv]>=2025.2.9", "PyYAML>=6", "jsonschema>=4.20"]
 # ///
 """Sessions of this repository, built from matrix.yaml by migmatrix's nox helpers.
 
