@@ -23,7 +23,8 @@ import os
 from pathlib import Path
 
 from migmatrix.errors import MatrixError
-from migmatrix.load.build import Builder, digest
+from migmatrix.load.build import Builder
+from migmatrix.load.digest import digest
 from migmatrix.load.explain import raise_all, schema_problems
 from migmatrix.load.yamldoc import KeyPath, compose, dotted
 from migmatrix.model import Location, Matrix

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from migmatrix.errors import MatrixError
+from migmatrix.load.digest import digest
 from migmatrix.load.yamldoc import Doc, KeyPath, dotted
 from migmatrix.match import adapter_matches, glob_match, is_glob
 from migmatrix.model import (
@@ -435,11 +434,3 @@ def _cell_filter(item: Mapping[str, Any]) -> CellFilter:
 def _outcomes(value: str | list[str]) -> frozenset[Expected]:
     words = [value] if isinstance(value, str) else value
     return frozenset(Expected(w) for w in words)
-
-
-def digest(data: Any) -> str:
-    """sha256 of the parsed content as canonical JSON: comments and layout do not change it."""
-    canonical = json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

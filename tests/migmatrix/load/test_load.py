@@ -151,6 +151,23 @@ def test_digest_ignores_comments_and_layout_but_not_content(project: Path) -> No
     assert load_matrix(write(project, changed)).digest != first
 
 
+def test_digest_leaves_out_what_only_judges(project: Path) -> None:
+    # Results written before an edit of `expect:` or `gates:` stay judgeable under it;
+    # an edit of what runs (an axis, an exclude, the time limit) does not.
+    first = load_matrix(write(project, BASE)).digest
+    judged = BASE + (
+        "expect:\n  default: pass\n  rules:\n    - {phase: repro, outcome: fail}\n"
+        "gates:\n  fail_on: [regression]\n"
+    )
+    assert load_matrix(write(project, judged)).digest == first
+    for runs in (
+        BASE.replace('"3.12"]', '"3.13"]'),
+        BASE + "exclude:\n  - {env: staging}\n",
+        BASE + "timeout: 30\n",
+    ):
+        assert load_matrix(write(project, runs)).digest != first, runs
+
+
 def test_yaml_merge_keys_are_honoured(project: Path) -> None:
     text = BASE.replace(
         "  unit: {features: [in-memory]}\n",
