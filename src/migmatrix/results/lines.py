@@ -16,7 +16,7 @@ from migmatrix.errors import ResultsError
 from migmatrix.model import RESULTS_SCHEMA, RESULTS_SCHEMAS_READ, Record, ResultsHeader
 from migmatrix.outcomes import Outcome
 from migmatrix.results.write import HEADER_KEYS
-from migmatrix.text import excerpt
+from migmatrix.text import shorten
 
 SCHEMA_FAMILY = RESULTS_SCHEMA.split("/", 1)[0] + "/"
 
@@ -59,7 +59,6 @@ def header_from(obj: dict[str, Any], where: str) -> ResultsHeader:
 
 
 _HEADER_STRINGS = ("run_id", "python", "platform", "matrix_digest", "started")
-SHOWN = 200  # characters of a bad value a problem echoes
 
 
 def header_damage(obj: dict[str, Any]) -> list[str]:
@@ -70,7 +69,7 @@ def header_damage(obj: dict[str, Any]) -> list[str]:
     makes the whole file doubtful, so the file is judged incomplete.
     """
     damage = [
-        f"header {key!r} must be a string, got {excerpt(repr(obj.get(key)), SHOWN)}"
+        f"header {key!r} must be a string, got {shorten(repr(obj.get(key)))}"
         for key in _HEADER_STRINGS
         if not isinstance(obj.get(key, ""), str)
     ]
@@ -79,13 +78,13 @@ def header_damage(obj: dict[str, Any]) -> list[str]:
     selection = obj.get("selection")
     if selection is not None and not isinstance(selection, str):
         damage.append(
-            f"header 'selection' must be a string or null, got {excerpt(repr(selection), SHOWN)}"
+            f"header 'selection' must be a string or null, got {shorten(repr(selection))}"
         )
     shard = obj.get("shard")
     if shard is not None and shard_of(shard) is None:
         damage.append(
             f"header 'shard' must be \"INDEX/TOTAL\" (1 <= INDEX <= TOTAL), "
-            f"got {excerpt(repr(shard), SHOWN)}"
+            f"got {shorten(repr(shard))}"
         )
     return damage
 

@@ -32,13 +32,12 @@ from migmatrix.model import (
 )
 from migmatrix.results.lines import (
     SCALARS,
-    SHOWN,
     fast_record,
     header_damage,
     header_from,
     slow_record,
 )
-from migmatrix.text import excerpt
+from migmatrix.text import shorten
 
 _DECODE = json.JSONDecoder().raw_decode
 
@@ -319,7 +318,7 @@ class _Reader:
             count = obj.get("records")
             if not isinstance(count, int) or isinstance(count, bool):
                 self.problems.append(
-                    f"{where}: footer record count {excerpt(repr(count), SHOWN)} is not an integer"
+                    f"{where}: footer record count {shorten(repr(count))} is not an integer"
                 )
                 count = -1
             elif count < 0:
