@@ -1,7 +1,10 @@
 """Unexpected items grouped by cause, so one bug reads as one entry and not as 64.
 
 A planted bug breaks the same test in many cells with the same exception and
-message. The items are grouped by (test, verdict, exception, message); a group
+message. The items are grouped by (test, verdict, exception, message), and also
+by what was expected and what happened: a group is drawn once, with one
+"expected ..., got ..." line, so that line must be true of every member (the
+same test can be expected to pass on one state and to fail on another). A group
 names its count and the phases, states and Pythons it spans, and keeps its
 items for the first few cells to be shown in full (or all of them, on request).
 """
@@ -13,12 +16,16 @@ from collections.abc import Sequence
 
 from migmatrix.model import GateResult, Judged
 from migmatrix.report.migration_map import ordered, python_span
-from migmatrix.report.summary import unexpected
+from migmatrix.report.summary import got, unexpected
 from migmatrix.text import one_line
 
 # Numbers and long hex runs in a message are usually the cell's own data (a
 # port, a user id, an object address): the same bug must still be one group.
 _VARYING = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+")
+
+# (test, verdict, exception type, message's fixed text, expectation, its bug and
+# owner, what happened)
+Cause = tuple[str, str, str, str, str, str, str]
 
 
 class ItemGroup:
@@ -26,7 +33,7 @@ class ItemGroup:
 
     __slots__ = ("failing", "items", "key")
 
-    def __init__(self, key: tuple[str, str, str, str], failing: bool) -> None:
+    def __init__(self, key: Cause, failing: bool) -> None:
         self.key = key
         self.items: list[Judged] = []
         self.failing = failing
@@ -50,15 +57,25 @@ def message_of(judged: Judged) -> str:
     return one_line(judged.record.message if judged.record else None) or judged.detail
 
 
-def cause(judged: Judged) -> tuple[str, str, str, str]:
-    """The grouping key: test, verdict, exception type and the message's fixed text."""
+def cause(judged: Judged) -> Cause:
+    """The grouping key: test, verdict, exception type, the message's fixed text,
+    and the expectation (with its bug and owner) and outcome in words, so the lines
+    a report draws once for the group are true of every member."""
     exc = judged.record.exc_type if judged.record and judged.record.exc_type else ""
-    return (judged.test, judged.verdict.value, exc, _VARYING.sub("#", message_of(judged)))
+    return (
+        judged.test,
+        judged.verdict.value,
+        exc,
+        _VARYING.sub("#", message_of(judged)),
+        judged.expectation.describe(),
+        " ".join(note or "" for note in (judged.expectation.bug, judged.expectation.owner)),
+        got(judged),
+    )
 
 
 def group_items(result: GateResult) -> list[ItemGroup]:
     """The unexpected items by cause: failing groups first, larger first, then report order."""
-    groups: dict[tuple[str, str, str, str], ItemGroup] = {}
+    groups: dict[Cause, ItemGroup] = {}
     for judged in unexpected(result):
         key = cause(judged)
         group = groups.get(key)

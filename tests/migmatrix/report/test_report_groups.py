@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from gate_data import sample_result
 from map_data import migration_result
 
+from migmatrix.model import Cell, Expectation, Judged, Record
+from migmatrix.outcomes import Expected, Outcome, Verdict
 from migmatrix.report.groups import cause, group_items, name_some, span_words
+from migmatrix.report.summary import got
 
 
 def test_one_bug_with_varying_numbers_is_one_group_per_test() -> None:
@@ -46,3 +51,35 @@ def test_a_group_names_the_phases_states_and_pythons_it_spans() -> None:
 def test_name_some() -> None:
     assert name_some(["a", "b"]) == "a, b"
     assert name_some(["a", "b", "c", "d", "e"]) == "a, b, c and 2 more"
+
+
+def test_a_group_is_true_of_every_member_what_was_expected_and_what_happened() -> None:
+    # One test, one verdict, one message: expected to pass on one state, to fail for
+    # a stated bug on another, and erroring on a third. Three groups, not one that
+    # tells the first item's expectation for all three.
+    result = migration_result()
+    pass_, fail = (
+        Expectation(frozenset({Expected.PASS})),
+        Expectation(frozenset({Expected.FAIL}), bug="#620"),
+    )
+    items = []
+    for state, expectation, outcome in (
+        ("deprecated", pass_, Outcome.FAILED),
+        ("partial[]", fail, Outcome.FAILED),
+        ("ssot", pass_, Outcome.ERROR),
+        ("partial[engine]", pass_, Outcome.FAILED),
+    ):
+        cell = Cell("golden_path", state, "unit", "3.12")
+        record = Record(cell.id, "t.py::x", outcome, 0.1, "KeyError", "'run_id'")
+        items.append(Judged(cell, "t.py::x", expectation, record, Verdict.REGRESSION))
+    result = dataclasses.replace(result, judged=tuple(items))
+    groups = group_items(result)
+    assert [len(group.items) for group in groups] == [2, 1, 1]
+    for group in groups:
+        assert len({cause(item) for item in group.items}) == 1
+        assert len({(item.expectation, got(item)) for item in group.items}) == 1
+    assert {cause(group.first)[4:] for group in groups} == {
+        ("pass", " ", "failed (KeyError)"),
+        ("fail", "#620 ", "failed (KeyError)"),
+        ("pass", " ", "error (KeyError)"),
+    }
