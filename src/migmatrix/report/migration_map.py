@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 
+from migmatrix._speed import IdentityCache
 from migmatrix.model import Cell, CellJudgement, Expectation, GateResult, Judged
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Verdict
 from migmatrix.report.summary import judgements
@@ -160,7 +161,14 @@ def _could_not_run(judged: Judged) -> bool:
 
 
 def cell_marks(result: GateResult) -> dict[Cell, Mark]:
-    """Every judged cell's mark (blocks of one cell joined by precedence)."""
+    """Every judged cell's mark (blocks of one cell joined by precedence).
+
+    Worked out once per result: the map and the HTML page's data both ask.
+    """
+    return dict(_marks(result))
+
+
+def _cell_marks(result: GateResult) -> dict[Cell, Mark]:
     marks: dict[Cell, Mark] = {}
     for block in judgements(result):
         mark = cell_mark(block)
@@ -168,6 +176,9 @@ def cell_marks(result: GateResult) -> dict[Cell, Mark]:
         if before is None or _PRECEDENCE.index(mark) < _PRECEDENCE.index(before):
             marks[block.cell] = mark
     return marks
+
+
+_marks: IdentityCache[GateResult, dict[Cell, Mark]] = IdentityCache(_cell_marks)
 
 
 def build_map(result: GateResult) -> MigrationMap:
