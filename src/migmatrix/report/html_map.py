@@ -2,9 +2,9 @@
 
 The same map as the terminal and Markdown reports (`migration_map`): a row per
 adapter state in rollout order, a column per env inside each phase, one mark per
-position. Where a position's mark changes from the state above (a phase flips
-from failing as it must to passing, or back), the cell is marked as a flip with
-a heavy top edge, so the rollout's turning points stand out.
+position. Where a position's mark changes from the nearest planned state above
+(a phase flips from failing as it must to passing, or back), the cell is marked
+as a flip with a heavy top edge, so the rollout's turning points stand out.
 
 This module writes the map as static HTML, so the page reads without
 JavaScript. The page's script (html_assets/report.js) then redraws the same
@@ -67,7 +67,7 @@ def map_intro(found: MigrationMap) -> str:
         "<h2>Migration map</h2>\n"
         f'<p id="map-pythons">{_esc(pythons)}</p>\n'
         f'<p class="legend">{legend} <span class="flip-key">heavy top edge: the mark '
-        'flips from the state above</span> <span class="mixed-key">'
+        'flips from the planned state above</span> <span class="mixed-key">'
         "<sup>*</sup> the Pythons differ here</span></p>\n"
     )
 
@@ -108,7 +108,9 @@ def map_table(found: MigrationMap) -> str:
         for i, env in enumerate(here)
     )
     out.append("</tr></thead>\n<tbody>\n")
-    above: str | None = None
+    # The last planned mark of each column: a flip is told against it, so a phase
+    # that skips states (staging on a few only) still shows where it turns.
+    above: dict[tuple[str, str], Mark] = {}
     for state in found.states:
         out.append(f'<tr><th class="state">{_esc(state)}</th>')
         for phase, here in found.columns:
@@ -117,15 +119,16 @@ def map_table(found: MigrationMap) -> str:
                 classes = [_CLASS[mark]]
                 if i == 0:
                     classes.append("p0")
-                if above is not None and flips(found.mark(above, phase, env), mark):
+                if flips(above.get((phase, env), Mark.NOT_PLANNED), mark):
                     classes.append("flip")
+                if mark is not Mark.NOT_PLANNED:
+                    above[phase, env] = mark
                 title = f"{state} · {phase}/{env}: {mark.value}"
                 out.append(
                     f'<td class="{" ".join(classes)}" title="{_esc(title)}">'
                     f"{UNICODE_MARKS[mark]}</td>"
                 )
         out.append("</tr>\n")
-        above = state
     out.append("</tbody>\n</table>\n")
     return "".join(out)
 

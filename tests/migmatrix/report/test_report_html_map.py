@@ -55,6 +55,10 @@ def test_a_flip_from_the_state_above_is_marked() -> None:
     # the same mark as above, or a position not planned, is no flip
     assert "flip" not in cells_of(page, "partial[engine+emitter]")[2][0]
     assert not any("flip" in classes for classes, _ in cells_of(page, "partial[]"))
+    # staging runs on a few states only: it flips on the first planned state that
+    # passes, told against the last planned one above it (partial[engine] failed)
+    assert cells_of(page, "partial[engine+factory+emitter]")[-1] == ("m-passed p0 flip", "✓")
+    assert cells_of(page, "partial[engine]")[-1] == ("m-reproduced p0", "✗")
 
 
 def test_a_differing_python_is_listed_under_the_map() -> None:

@@ -142,9 +142,9 @@
   //
   // The grid is the migration map, drawn as html_map.py draws it (same table id,
   // classes and marks): a row per adapter state in rollout order, a column per env
-  // inside each phase, the flip from the state above marked. Each position merges
-  // the marks of its cells over the Pythons shown; where they differ it shows the
-  // one that most needs a look and a star.
+  // inside each phase, a flip from the nearest planned state above marked. Each
+  // position merges the marks of its cells over the Pythons shown; where they
+  // differ it shows the one that most needs a look, and a star.
 
   var NOT_PLANNED = 0;
   MARKS.forEach(function (m, i) { if (m.cls === "m-not-planned") NOT_PLANNED = i; });
@@ -220,7 +220,10 @@
         });
       });
       tbody.appendChild(tr);
-      above = marks;
+      // The last planned mark of each column, as html_map.py tells a flip.
+      above = marks.map(function (mk, at) {
+        return mk === NOT_PLANNED && above ? above[at] : mk;
+      });
     });
     table.appendChild(tbody);
     host.appendChild(table);
