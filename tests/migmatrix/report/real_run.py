@@ -36,6 +36,17 @@ def results_files() -> list[Path]:
     return found
 
 
+def pythons_of(files: list[Path]) -> list[str]:
+    """The Pythons the files' headers name, in order of first appearance."""
+    found: list[str] = []
+    for path in files:
+        with path.open(encoding="utf-8") as stream:
+            python = str(json.loads(stream.readline())["python"])
+        if python not in found:
+            found.append(python)
+    return found
+
+
 class Gate:
     """One `migmatrix gate` run: its exit code, its console output, its reports' folder."""
 
@@ -51,7 +62,7 @@ class Gate:
 def gate(files: list[Path], folder: Path, environ: Mapping[str, str], *extra: str) -> Gate:
     """`migmatrix gate FILES` with every report written into `folder`.
 
-    Like `nox -s matrix`, it names the Pythons that ran (the files' names), so a
+    Like `nox -s matrix`, it names the Pythons that ran (the files' headers), so a
     machine without one of the matrix's interpreters is not incomplete.
     """
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,7 +74,7 @@ def gate(files: list[Path], folder: Path, environ: Mapping[str, str], *extra: st
         "--markdown", str(folder / "gate.md"),
         "--html", str(folder / "gate.html"),
         "--json", str(folder / "gate.json"),
-        *(arg for path in files for arg in ("--python", path.stem.removeprefix("py"))),
+        *(arg for python in pythons_of(files) for arg in ("--python", python)),
         *extra,
     ]  # fmt: skip
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, timeout=300, check=False)

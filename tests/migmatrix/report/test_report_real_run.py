@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from real_run import gate, plant_bug, results_files
+from real_run import gate, plant_bug, pythons_of, results_files
 from rich.cells import cell_len
 from test_report_terminal import map_cells
 
@@ -36,7 +36,7 @@ def test_the_reproduction_flips_and_identical_pythons_show_once(tmp_path: Path) 
     files = results_files()
     run = gate(files, tmp_path, {"COLUMNS": "100", "NO_COLOR": "1"})
     assert run.out.count("Migration map:") == 1
-    pythons = [path.stem.removeprefix("py") for path in files]
+    pythons = pythons_of(files)
     if len(pythons) > 1:
         assert f"Migration map: py{pythons[0]}-{pythons[-1]} identical\n" in run.out
     assert "differs from the map" not in run.out
