@@ -265,6 +265,13 @@ def test_the_grid_is_the_migration_map_marked_with_text_as_well_as_colour(
     assert "py3.12: unexpected" in title
     assert "py3.10: passed as expected" in title
     assert "regression: 1" in title
+    # one Python's map: that Python's own mark, no star
+    r.page.select_option("#f-python", label="Python 3.10")
+    assert regressed.inner_text() == "\u2713"
+    assert "mixed" not in (regressed.get_attribute("class") or "")
+    r.page.select_option("#f-python", label="Python 3.12")
+    assert regressed.inner_text() == "!"
+    r.page.select_option("#f-python", value="-1")
     # reproduction flips from failing as it must (deprecated) to passing
     assert r.cell("reproduction", "deprecated", "unit").inner_text() == "\u2717"
     assert r.cell("reproduction", "partial[engine]", "unit").inner_text() == "\u2713"
