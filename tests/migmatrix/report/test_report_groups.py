@@ -9,8 +9,9 @@ from map_data import migration_result
 
 from migmatrix.model import Cell, Expectation, Judged, Record
 from migmatrix.outcomes import Expected, Outcome, Verdict
-from migmatrix.report.groups import cause, group_items, name_some, span_words
-from migmatrix.report.summary import got
+from migmatrix.report.groups import cause, group_items, name_some, span_words, tally
+from migmatrix.report.markdown import render_markdown
+from migmatrix.report.terminal import render_terminal
 
 
 def test_one_bug_with_varying_numbers_is_one_group_per_test() -> None:
@@ -53,15 +54,12 @@ def test_name_some() -> None:
     assert name_some(["a", "b", "c", "d", "e"]) == "a, b, c and 2 more"
 
 
-def test_a_group_is_true_of_every_member_what_was_expected_and_what_happened() -> None:
-    # One test, one verdict, one message: expected to pass on one state, to fail for
-    # a stated bug on another, and erroring on a third. Three groups, not one that
-    # tells the first item's expectation for all three.
-    result = migration_result()
-    pass_, fail = (
-        Expectation(frozenset({Expected.PASS})),
-        Expectation(frozenset({Expected.FAIL}), bug="#620"),
-    )
+def test_a_group_tells_what_every_member_expected_and_got() -> None:
+    # One test, one verdict, one message: expected to pass on three states and to
+    # fail for a stated bug on a fourth, failing on three and erroring on one. One
+    # cause, whose words hold for all four and not only for the first.
+    pass_ = Expectation(frozenset({Expected.PASS}))
+    fail = Expectation(frozenset({Expected.FAIL}), bug="#620")
     items = []
     for state, expectation, outcome in (
         ("deprecated", pass_, Outcome.FAILED),
@@ -70,16 +68,28 @@ def test_a_group_is_true_of_every_member_what_was_expected_and_what_happened() -
         ("partial[engine]", pass_, Outcome.FAILED),
     ):
         cell = Cell("golden_path", state, "unit", "3.12")
-        record = Record(cell.id, "t.py::x", outcome, 0.1, "KeyError", "'run_id'")
-        items.append(Judged(cell, "t.py::x", expectation, record, Verdict.REGRESSION))
-    result = dataclasses.replace(result, judged=tuple(items))
-    groups = group_items(result)
-    assert [len(group.items) for group in groups] == [2, 1, 1]
-    for group in groups:
-        assert len({cause(item) for item in group.items}) == 1
-        assert len({(item.expectation, got(item)) for item in group.items}) == 1
-    assert {cause(group.first)[4:] for group in groups} == {
-        ("pass", " ", "failed (KeyError)"),
-        ("fail", "#620 ", "failed (KeyError)"),
-        ("pass", " ", "error (KeyError)"),
-    }
+        record = Record(cell.id, "t.py::x", outcome, 0.1, "KeyError", f"'run_id' {len(state)}")
+        items.append(Judged(cell, "t.py::x", expectation, record, Verdict.REGRESSION, "d"))
+    result = dataclasses.replace(migration_result(), judged=tuple(items))
+    (group,) = group_items(result)
+    assert group.expected_words() == "pass in 3 cells, fail in 1 cell"
+    assert group.got_words() == "failed (KeyError) in 3 cells, error (KeyError) in 1 cell"
+    assert group.notes() == ["#620"]
+    assert group.detail_words() == "d"
+    assert group.message_varies()
+    text = render_terminal(result)
+    assert "expected pass in 3 cells, fail in 1 cell, got failed (KeyError) in 3 cells" in text
+    assert "see: #620" in text
+    assert "message (first cell's): 'run_id' 10" in text
+    assert "| pass in 3 cells, fail in 1 cell | failed (KeyError) in 3 cells," in (
+        render_markdown(result)
+    )
+    # where the members agree, one word each, as before
+    (alike,) = group_items(dataclasses.replace(result, judged=(items[0], items[3])))
+    assert (alike.expected_words(), alike.got_words()) == ("pass", "failed (KeyError)")
+    assert alike.notes() == []
+
+
+def test_tally() -> None:
+    assert tally(["a", "a"]) == "a"
+    assert tally(["a", "b", "a"]) == "a in 2 cells, b in 1 cell"
