@@ -53,8 +53,8 @@ class ItemGroup:
         return tally(got(judged) for judged in self.items)
 
     def detail_words(self) -> str:
-        """The gate's details that the message does not already say ('' when none)."""
-        details = [j.detail for j in self.items if j.detail and j.detail != message_of(j)]
+        """The gate's details that the recorded message does not already say ('' when none)."""
+        details = [j.detail for j in self.items if j.detail and j.detail != _recorded(j)]
         return tally(details) if details else ""
 
     def message_varies(self) -> bool:
@@ -79,6 +79,10 @@ class ItemGroup:
 def message_of(judged: Judged) -> str:
     """An item's message on one line, or the gate's detail when nothing was recorded."""
     return one_line(judged.record.message if judged.record else None) or judged.detail
+
+
+def _recorded(judged: Judged) -> str:
+    return one_line(judged.record.message) if judged.record else ""
 
 
 def cause(judged: Judged) -> Cause:
