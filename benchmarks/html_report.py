@@ -4,8 +4,9 @@ Builds a synthetic GateResult of 30 cells x 10,000 tests with a realistic mix of
 verdicts and failure messages, renders it, and prints the file size (target
 < 10 MB) and render time; then opens it from disk in Debian's headless Chromium
 through Playwright and prints DOMContentLoaded (PerformanceNavigationTiming),
-the median of 3 loads (target < 2 s), and the time one filter takes to
-re-render over all results. It prints figures and asserts nothing.
+the median of 3 loads (target < 2 s), the time one filter takes to re-render
+the map and the list over all results, and the time a click on a position of
+the map takes to list its items. It prints figures and asserts nothing.
 
     .venv/bin/python benchmarks/html_report.py [--tests 10000] [--keep report.html]
 """
@@ -127,7 +128,9 @@ def synthetic_result(tests_per_cell: int, seed: int = 7) -> GateResult:
     )
 
 
-def _dom_content_loaded(path: Path, runs: int, filter_ms: list[float]) -> list[float] | str:
+def _dom_content_loaded(
+    path: Path, runs: int, filter_ms: list[float], click_ms: list[float]
+) -> list[float] | str:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -151,6 +154,14 @@ def _dom_content_loaded(path: Path, runs: int, filter_ms: list[float]) -> list[f
                 page.evaluate(
                     "() => { const t = performance.now();"
                     " document.getElementById('f-unexpected').click();"
+                    " return performance.now() - t; }"
+                )
+            )
+            # A click on one position of the map: its items listed (the drill-down).
+            click_ms.append(
+                page.evaluate(
+                    "() => { const t = performance.now();"
+                    " document.querySelector('#map-table td button').click();"
                     " return performance.now() - t; }"
                 )
             )
@@ -186,7 +197,8 @@ def main() -> None:
         if args.keep:
             args.keep.write_bytes(data)
         filter_ms: list[float] = []
-        times = _dom_content_loaded(path, args.runs, filter_ms)
+        click_ms: list[float] = []
+        times = _dom_content_loaded(path, args.runs, filter_ms, click_ms)
     if isinstance(times, str):
         print(f"DOMContentLoaded: not measured ({times})")
     else:
@@ -196,6 +208,7 @@ def main() -> None:
             f"({runs}; target < 2 s)"
         )
         print(f"'only unexpected' re-render: median {statistics.median(filter_ms):.0f} ms")
+        print(f"click on a map position:     median {statistics.median(click_ms):.0f} ms")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """The self-contained HTML gate report: one file, no network, readable offline.
 
 The page has two halves. The summary at the top (verdict, counts, Pythons, run
-time, coverage, problems) and the migration map (`html_map`) are plain HTML
-written here, so they read even without JavaScript. The grid and the drill-down
-are drawn in the browser by a small script (html_assets/report.js) from ONE JSON
-blob in a `<script type="application/json">` element.
+time, coverage, problems) is plain HTML written here, and so is the migration
+map (`html_map`), the page's main grid, so both read even without JavaScript. A
+small script (html_assets/report.js) then redraws the map from ONE JSON blob in
+a `<script type="application/json">` element: a click on a position lists its
+items, and the filters act on the map and the list.
 
 The blob is columnar so that 300,000 results stay a few megabytes: repeated
 strings (messages, details, expectation words) live once in a string table, the
@@ -35,7 +36,14 @@ from urllib.parse import quote, urlsplit
 
 from migmatrix.model import Cell, GateResult, Judged
 from migmatrix.outcomes import ExitCode, Outcome, Verdict
-from migmatrix.report.html_map import map_html
+from migmatrix.report.html_map import (
+    MARK_DATA,
+    MARK_INDEX,
+    map_differences,
+    map_intro,
+    map_table,
+)
+from migmatrix.report.migration_map import build_map, cell_marks, env_labels
 from migmatrix.report.summary import judgements, summarize, verdict_totals
 from migmatrix.text import excerpt
 
@@ -69,6 +77,7 @@ def render_html(
     js = _asset("report.js")
     css = _asset("report.css")
     blob = dump_blob(build_data(result))
+    found = build_map(result)
     csp = (
         "default-src 'none'; "
         f"script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; "
@@ -81,8 +90,15 @@ def render_html(
         '<link rel="icon" href="data:,">\n',
         f"<title>{_esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n",
         _summary_html(result, title, href),
-        map_html(result),
-        _app_html(),
+        '<section id="map">\n<div id="map-view">\n',
+        map_intro(found),
+        '<div class="controls" id="controls"></div>\n',
+        f'<div id="grid">\n{map_table(found)}</div>\n</div>\n',
+        map_differences(found),
+        '<h2>Results</h2>\n<div id="list"></div>\n',
+        '<noscript><p class="empty">Clicking a position to list its results, and the '
+        "filters, need JavaScript; the map and the summary are complete without it."
+        "</p></noscript>\n</section>\n",
         f'<script type="application/json" id="data">{blob}</script>\n',
         f"<script>{js}</script>\n</body>\n</html>\n",
     ]
@@ -173,6 +189,7 @@ def build_data(result: GateResult) -> dict[str, Any]:
         "python": _axis(result.pythons, (c.python for c in cells)),
     }
     pos = {name: {v: i for i, v in enumerate(values)} for name, values in axes.items()}
+    labels = env_labels(axes["env"])
 
     def cell_key(c: Cell) -> tuple[int, int, int, int, str]:
         return (
@@ -184,6 +201,7 @@ def build_data(result: GateResult) -> dict[str, Any]:
         )
 
     cells.sort(key=cell_key)
+    mark_of = {cell.id: MARK_INDEX[mark] for cell, mark in cell_marks(result).items()}
     tests = sorted({test for block in judgements(result) for test in block.tests})
     test_pos = {t: i for i, t in enumerate(tests)}
     verdicts = list(Verdict)
@@ -212,6 +230,7 @@ def build_data(result: GateResult) -> dict[str, Any]:
                 "a": pos["adapter"][cell.adapter],
                 "e": pos["env"][cell.env],
                 "y": pos["python"][cell.python],
+                "mk": mark_of[cell.id],
                 "s": len(col_k),
                 "n": len(rows),
                 "vc": counts,
@@ -256,6 +275,8 @@ def build_data(result: GateResult) -> dict[str, Any]:
             for v in verdicts
         ],
         "outcomes": [o.value for o in Outcome],
+        "marks": MARK_DATA,
+        "env_labels": [labels[env] for env in axes["env"]],
         "strings": strings.items,
         "tests": tests,
         "kinds": [list(k) for k in kinds.items],
@@ -337,7 +358,7 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
         f"<h1>{_esc(title)}</h1>\n",
         f'<p class="banner {cls}" id="gate-verdict"><span class="mark">{_MARK[cls]}</span> '
         f'{word} <span class="code">(exit code {result.exit_code})</span></p>\n',
-        '</header>\n<section id="summary">\n<dl class="facts">\n',
+        '</header>\n<section id="summary">\n<div class="top">\n<dl class="facts">\n',
         f"<dt>Results</dt><dd>{len(result.judged):,} in {ncells:,} cells; "
         f"{unexpected:,} unexpected</dd>\n",
         f"<dt>Python</dt><dd>{_esc(', '.join(result.pythons) or '-')}</dd>\n",
@@ -353,7 +374,7 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
     out.append(f"<dt>Results files</dt><dd>{len(result.sources):,}</dd>\n</dl>\n")
 
     out.append(
-        '<h2>Verdicts</h2>\n<table class="counts" id="verdict-counts">\n'
+        '<div class="verdicts">\n<h2>Verdicts</h2>\n<table class="counts" id="verdict-counts">\n'
         "<thead><tr><th>verdict</th><th>count</th></tr></thead>\n<tbody>\n"
     )
     for v in Verdict:
@@ -365,7 +386,7 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
             )
     if not result.judged:
         out.append('<tr><td colspan="2" class="empty">no results</td></tr>\n')
-    out.append("</tbody>\n</table>\n")
+    out.append("</tbody>\n</table>\n</div>\n</div>\n")
 
     if result.problems:
         out.append(f'<h2>Problems ({len(result.problems):,})</h2>\n<ul class="problems">\n')
@@ -400,22 +421,3 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
         out.append("</ul>\n")
     out.append("</section>\n")
     return "".join(out)
-
-
-def _app_html() -> str:
-    legend = " ".join(
-        f'<span class="{cls}"><span class="mark">{_MARK[cls]}</span> {text}</span>'
-        for cls, text in (
-            ("ok", "all as expected"),
-            ("warn", "unexpected, tolerated by the gate"),
-            ("bad", "unexpected, fails the gate"),
-        )
-    )
-    return (
-        '<section id="app">\n<h2>Matrix</h2>\n'
-        f'<p class="legend">{legend} <span>\u2014 not in the matrix</span></p>\n'
-        '<div class="controls" id="controls"></div>\n'
-        '<div id="grid"></div>\n<h2>Results</h2>\n<div id="list"></div>\n'
-        '<noscript><p class="empty">The grid and the result list need JavaScript; '
-        "the summary above is complete without it.</p></noscript>\n</section>\n"
-    )

@@ -134,13 +134,16 @@ def groups_section(result: GateResult, groups: list[ItemGroup]) -> list[str]:
     ]
     for group in groups[:ITEM_LIMIT]:
         first = group.first
+        message = md(message_of(first))
+        if message and group.message_varies():
+            message += " (first cell's)"
         cells = [judged.cell.id for judged in group.items[:FIRST_CELLS]]
         if len(group.items) > FIRST_CELLS:
             cells.append(f"and {len(group.items) - FIRST_CELLS} more")
         out.append(
             f"| {first.verdict.value} | {len(group.items)} | {md(first.test)} | "
-            f"{md(first.expectation.describe())} | {md(got(first))} | "
-            f"{md(message_of(first))} | {md(span_words(group, result))} | "
+            f"{md(group.expected_words())} | {md(group.got_words())} | "
+            f"{message} | {md(span_words(group, result))} | "
             + "<br>".join(md(cell) for cell in cells)
             + " |"
         )

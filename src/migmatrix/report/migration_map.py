@@ -17,7 +17,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 
-from migmatrix.model import Cell, CellJudgement, GateResult
+from migmatrix._speed import IdentityCache
+from migmatrix.model import Cell, CellJudgement, Expectation, GateResult, Judged
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Verdict
 from migmatrix.report.summary import judgements
 
@@ -55,7 +56,11 @@ ASCII_MARKS = {
 # When one cell's items are split over several blocks (a hand-built result), the
 # cell shows the mark that most needs a look: the first of this order it has.
 _PRECEDENCE = (Mark.UNEXPECTED, Mark.FLAKY, Mark.REPRODUCED, Mark.PASSED, Mark.UNAVAILABLE)
-_SKIP_ONLY = frozenset({Expected.SKIP})
+# The word of the outcome a state that cannot be installed on a Python records
+# (issue 15). Matched by name, not by enum member, so the map reads it the day the
+# outcome (or an expectation or verdict of that name) exists, and until then
+# nothing carries it.
+UNAVAILABLE = "unavailable"
 
 Position = tuple[str, str, str]  # (state, phase, env)
 Grid = dict[Position, Mark]
@@ -117,9 +122,10 @@ def cell_mark(block: CellJudgement) -> Mark:
     """The mark of one block of a cell's judged items.
 
     Any unexpected verdict makes it unexpected; else a flaky test makes it
-    flaky, a reproduced failure "failed as expected". A cell all of whose tests
-    were expected to skip, and did, is a state that cannot run there:
-    unavailable. Anything else passed as expected.
+    flaky, a reproduced failure "failed as expected". A cell none of whose tests
+    could run there, as planned, is unavailable: every test expected to skip
+    and skipped, or recorded as `unavailable` (a state that does not install on
+    that Python). Anything else passed as expected.
     """
     verdicts = {judged.verdict for judged in block.other.values()}
     if verdicts & UNEXPECTED_VERDICTS:
@@ -128,15 +134,41 @@ def cell_mark(block: CellJudgement) -> Mark:
         return Mark.FLAKY
     if Verdict.REPRODUCED in verdicts:
         return Mark.REPRODUCED
+    # The usual items are as expected under the block's expectation, so its words
+    # say what they did without looking at each record.
     usual = len(block.tests) > len(block.other)
-    skip_only = all(j.expectation.outcomes == _SKIP_ONLY for j in block.other.values()) and (
-        not usual or (block.expectation is not None and block.expectation.outcomes == _SKIP_ONLY)
+    cannot_run = all(_could_not_run(judged) for judged in block.other.values()) and (
+        not usual or _cannot_run(block.expectation)
     )
-    return Mark.UNAVAILABLE if skip_only and block.tests else Mark.PASSED
+    return Mark.UNAVAILABLE if cannot_run and block.tests else Mark.PASSED
+
+
+def _cannot_run(expectation: Expectation | None) -> bool:
+    """An expectation that the test cannot run here: skip, or unavailable."""
+    if expectation is None:
+        return False
+    words = {outcome.value for outcome in expectation.outcomes}
+    return words == {Expected.SKIP.value} or words == {UNAVAILABLE}
+
+
+def _could_not_run(judged: Judged) -> bool:
+    record = judged.record
+    return (
+        _cannot_run(judged.expectation)
+        or (record is not None and record.outcome.value == UNAVAILABLE)
+        or judged.verdict.value == UNAVAILABLE
+    )
 
 
 def cell_marks(result: GateResult) -> dict[Cell, Mark]:
-    """Every judged cell's mark (blocks of one cell joined by precedence)."""
+    """Every judged cell's mark (blocks of one cell joined by precedence).
+
+    Worked out once per result: the map and the HTML page's data both ask.
+    """
+    return dict(_marks(result))
+
+
+def _cell_marks(result: GateResult) -> dict[Cell, Mark]:
     marks: dict[Cell, Mark] = {}
     for block in judgements(result):
         mark = cell_mark(block)
@@ -144,6 +176,9 @@ def cell_marks(result: GateResult) -> dict[Cell, Mark]:
         if before is None or _PRECEDENCE.index(mark) < _PRECEDENCE.index(before):
             marks[block.cell] = mark
     return marks
+
+
+_marks: IdentityCache[GateResult, dict[Cell, Mark]] = IdentityCache(_cell_marks)
 
 
 def build_map(result: GateResult) -> MigrationMap:

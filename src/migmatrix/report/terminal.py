@@ -41,7 +41,7 @@ from migmatrix.report.migration_map import (
     python_span,
     pythons_line,
 )
-from migmatrix.report.summary import got, rule_words, status, verdict_totals
+from migmatrix.report.summary import rule_words, status, verdict_totals
 from migmatrix.text import one_line
 
 DEFAULT_WIDTH = 100
@@ -249,13 +249,15 @@ def _group(console: Console, result: GateResult, group: ItemGroup, all_items: bo
     head.append(first.verdict.value, style="red" if group.failing else "yellow")
     head.append(f" ({len(group.items)})  {first.test}")
     _say(console, head, indent=2)
-    _say(console, f"expected {first.expectation.describe()}, got {got(first)}", indent=6)
+    _say(console, f"expected {group.expected_words()}, got {group.got_words()}", indent=6)
+    detail = group.detail_words()
+    if detail:
+        _say(console, detail, indent=6)
     message = one_message(first)
-    if first.detail and first.detail != message:
-        _say(console, first.detail, indent=6)
     if message:
-        _say(console, f"message: {message}", indent=6)
-    notes = [n for n in (first.expectation.bug, first.expectation.owner) if n]
+        label = "message (first cell's)" if group.message_varies() else "message"
+        _say(console, f"{label}: {message}", indent=6)
+    notes = group.notes()
     if notes:
         _say(console, f"see: {', '.join(notes)}", indent=6)
     if len(group.items) > 1:

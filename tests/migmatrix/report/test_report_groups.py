@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from gate_data import sample_result
 from map_data import migration_result
 
-from migmatrix.report.groups import cause, group_items, name_some, span_words
+from migmatrix.model import Cell, Expectation, Judged, Record
+from migmatrix.outcomes import Expected, Outcome, Verdict
+from migmatrix.report.groups import cause, group_items, name_some, span_words, tally
+from migmatrix.report.markdown import render_markdown
+from migmatrix.report.terminal import render_terminal
 
 
 def test_one_bug_with_varying_numbers_is_one_group_per_test() -> None:
@@ -46,3 +52,44 @@ def test_a_group_names_the_phases_states_and_pythons_it_spans() -> None:
 def test_name_some() -> None:
     assert name_some(["a", "b"]) == "a, b"
     assert name_some(["a", "b", "c", "d", "e"]) == "a, b, c and 2 more"
+
+
+def test_a_group_tells_what_every_member_expected_and_got() -> None:
+    # One test, one verdict, one message: expected to pass on three states and to
+    # fail for a stated bug on a fourth, failing on three and erroring on one. One
+    # cause, whose words hold for all four and not only for the first.
+    pass_ = Expectation(frozenset({Expected.PASS}))
+    fail = Expectation(frozenset({Expected.FAIL}), bug="#620")
+    items = []
+    for state, expectation, outcome in (
+        ("deprecated", pass_, Outcome.FAILED),
+        ("partial[]", fail, Outcome.FAILED),
+        ("ssot", pass_, Outcome.ERROR),
+        ("partial[engine]", pass_, Outcome.FAILED),
+    ):
+        cell = Cell("golden_path", state, "unit", "3.12")
+        record = Record(cell.id, "t.py::x", outcome, 0.1, "KeyError", f"'run_id' {len(state)}")
+        items.append(Judged(cell, "t.py::x", expectation, record, Verdict.REGRESSION, "d"))
+    result = dataclasses.replace(migration_result(), judged=tuple(items))
+    (group,) = group_items(result)
+    assert group.expected_words() == "pass in 3 cells, fail in 1 cell"
+    assert group.got_words() == "failed (KeyError) in 3 cells, error (KeyError) in 1 cell"
+    assert group.notes() == ["#620"]
+    assert group.detail_words() == "d"
+    assert group.message_varies()
+    text = render_terminal(result)
+    assert "expected pass in 3 cells, fail in 1 cell, got failed (KeyError) in 3 cells" in text
+    assert "see: #620" in text
+    assert "message (first cell's): 'run_id' 10" in text
+    assert "| pass in 3 cells, fail in 1 cell | failed (KeyError) in 3 cells," in (
+        render_markdown(result)
+    )
+    # where the members agree, one word each, as before
+    (alike,) = group_items(dataclasses.replace(result, judged=(items[0], items[3])))
+    assert (alike.expected_words(), alike.got_words()) == ("pass", "failed (KeyError)")
+    assert alike.notes() == []
+
+
+def test_tally() -> None:
+    assert tally(["a", "a"]) == "a"
+    assert tally(["a", "b", "a"]) == "a in 2 cells, b in 1 cell"

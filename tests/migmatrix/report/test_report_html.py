@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from map_data import migration_result
 
 from migmatrix.model import (
     Cell,
@@ -30,6 +31,7 @@ from migmatrix.model import (
 )
 from migmatrix.outcomes import Expected, Outcome, Verdict
 from migmatrix.report.html_ import build_data, render_html, write_html
+from migmatrix.report.migration_map import Mark, cell_marks
 from migmatrix.text import MESSAGE_LIMIT
 
 PASS = Expectation(frozenset({Expected.PASS}))
@@ -365,3 +367,21 @@ def test_a_gate_without_results_still_renders_its_problems() -> None:
     assert "no results files in results/" in page
     assert '<td colspan="2" class="empty">no results</td>' in page
     assert json.loads(blob_of(page))["axes"]["phase"] == ["p"]
+
+
+def test_every_cell_carries_its_map_mark_for_the_script() -> None:
+    # The script draws the map from these: each cell's mark, by index into the marks
+    # the page lists (name, class, symbol, rank), and each env's short label.
+    result = migration_result(bug=True)
+    data = build_data(result)
+    marks = data["marks"]
+    assert [m["name"] for m in marks] == [mark.value for mark in Mark]
+    assert {m["cls"] for m in marks} >= {"m-unavailable", "m-not-planned", "m-reproduced"}
+    assert len({m["sym"] for m in marks}) == len(marks)
+    expected = {cell.id: mark.value for cell, mark in cell_marks(result).items()}
+    assert {c["id"]: marks[c["mk"]]["name"] for c in data["cells"]} == expected
+    by_id = {c["id"]: marks[c["mk"]]["name"] for c in data["cells"]}
+    assert by_id["reproduction/deprecated/unit/py3.12"] == Mark.REPRODUCED.value
+    assert by_id["reproduction/ssot/unit/py3.12"] == Mark.PASSED.value
+    assert by_id["golden_path/deprecated/unit/py3.10"] == Mark.UNEXPECTED.value
+    assert data["env_labels"] == ["u", "i", "s"]

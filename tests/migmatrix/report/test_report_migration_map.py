@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import enum
+from typing import Any, cast
+
 import pytest
 from gate_data import sample_result
 from map_data import migration_result
@@ -55,6 +58,35 @@ def test_a_cells_mark(
     verdicts: tuple[tuple[Verdict, Expectation], ...], usual: int, mark: Mark
 ) -> None:
     assert cell_mark(block(*verdicts, usual=usual)) is mark
+
+
+class _Issue15(enum.Enum):
+    """Stands in for issue 15's `unavailable` outcome and expectation until they exist."""
+
+    UNAVAILABLE = "unavailable"
+
+
+UNAVAILABLE_OUTCOME = cast(Outcome, getattr(Outcome, "UNAVAILABLE", _Issue15.UNAVAILABLE))
+UNAVAILABLE_EXPECTED = cast(Any, getattr(Expected, "UNAVAILABLE", _Issue15.UNAVAILABLE))
+
+
+def test_a_state_that_cannot_install_is_unavailable_by_the_outcomes_name() -> None:
+    # Records of outcome `unavailable`, judged as planned (the words an expectation
+    # of `unavailable` gives, or a verdict of that name): the cell could not run.
+    expect = Expectation(frozenset({UNAVAILABLE_EXPECTED}))
+    record = Record(CELL.id, "t::0", UNAVAILABLE_OUTCOME)
+    item = Judged(CELL, "t::0", expect, record, Verdict.AS_EXPECTED)
+    assert cell_mark(CellJudgement(CELL, ["t::0"], {}, None, {"t::0": item})) is Mark.UNAVAILABLE
+    # the usual items of a block expected unavailable, seen so
+    usual = CellJudgement(CELL, ["u::0", "u::1"], {"u::0": record}, expect, {})
+    assert cell_mark(usual) is Mark.UNAVAILABLE
+    # an unavailable state where a pass was planned is unexpected, never a quiet mark
+    wrong = Judged(CELL, "t::0", PASS, record, Verdict.REGRESSION)
+    assert cell_mark(CellJudgement(CELL, ["t::0"], {}, None, {"t::0": wrong})) is Mark.UNEXPECTED
+    # one test that ran beside it: the state was there
+    ran = Judged(CELL, "t::1", PASS, Record(CELL.id, "t::1", Outcome.PASSED), Verdict.AS_EXPECTED)
+    both = CellJudgement(CELL, ["t::0", "t::1"], {}, None, {"t::0": item, "t::1": ran})
+    assert cell_mark(both) is Mark.PASSED
 
 
 def test_the_map_rows_are_states_in_rollout_order_and_columns_phases_with_envs() -> None:

@@ -1,5 +1,5 @@
 // The interactive half of the migmatrix HTML report: reads the JSON blob written by
-// report_html.py, draws the grid, and lists the results of the selected cell.
+// html_.py, draws the grid, and lists the results of the selected cell.
 // Every piece of data reaches the page through textContent or setAttribute, never
 // through markup, so a test name that looks like a tag is shown as the text it is.
 (function () {
@@ -7,7 +7,7 @@
 
   var D = JSON.parse(document.getElementById("data").textContent);
   var S = D.strings, TESTS = D.tests, AX = D.axes, VERD = D.verdicts, OUTC = D.outcomes;
-  var KINDS = D.kinds, CELLS = D.cells, R = D.results;
+  var KINDS = D.kinds, CELLS = D.cells, R = D.results, MARKS = D.marks;
   var N = R.k.length;
   var PAGE = D.page_size;
   var MARK = { ok: "\u2713", warn: "!", bad: "\u2717" };
@@ -43,11 +43,6 @@
 
   function fmtInt(n) {
     return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  }
-
-  function worst(a, b) {
-    var rank = { ok: 0, warn: 1, bad: 2 };
-    return rank[b] > rank[a] ? b : a;
   }
 
   // ------------------------------------------------------------------ filters
@@ -104,9 +99,9 @@
   function buildControls() {
     var box = document.getElementById("controls");
     var pys = AX.python.map(function (p) { return "Python " + p; });
-    box.appendChild(select("f-python", "Grid:", pys, "all Pythons (merged)", "py"));
+    box.appendChild(select("f-python", "Python:", pys, "all Pythons", "py"));
     box.appendChild(select("f-phase", "Phase:", AX.phase, "all", "phase"));
-    box.appendChild(select("f-adapter", "Adapter:", AX.adapter, "all", "adapter"));
+    box.appendChild(select("f-adapter", "State:", AX.adapter, "all", "adapter"));
     box.appendChild(select("f-env", "Env:", AX.env, "all", "env"));
 
     var ul = el("label");
@@ -144,6 +139,18 @@
   }
 
   // ------------------------------------------------------------------ grid
+  //
+  // The grid is the migration map, drawn as html_map.py draws it (same table id,
+  // classes and marks): a row per adapter state in rollout order, a column per env
+  // inside each phase, a flip from the nearest planned state above marked. Each
+  // position merges the marks of its cells over the Pythons shown; where they
+  // differ it shows the one that most needs a look, and a star.
+
+  var NOT_PLANNED = 0;
+  MARKS.forEach(function (m, i) { if (m.cls === "m-not-planned") NOT_PLANNED = i; });
+  // A phase's envs and the states with any cell: the map's columns and rows.
+  var phaseEnv = {}, adapterSeen = {};
+  CELLS.forEach(function (c) { phaseEnv[c.p + "," + c.e] = true; adapterSeen[c.a] = true; });
 
   function groupVisible(key) {
     var ids = groups[key] || [];
@@ -168,76 +175,111 @@
   function renderGrid(shown) {
     var host = document.getElementById("grid");
     host.textContent = "";
-    var phases = axisIndices(AX.phase, state.phase);
-    var adapters = axisIndices(AX.adapter, state.adapter);
-    var envs = axisIndices(AX.env, state.env);
-    var table = el("table");
+    var cols = [];
+    axisIndices(AX.phase, state.phase).forEach(function (p) {
+      var envs = axisIndices(AX.env, state.env).filter(function (e) { return phaseEnv[p + "," + e]; });
+      if (envs.length) cols.push({ p: p, envs: envs });
+    });
+    var rows = axisIndices(AX.adapter, state.adapter).filter(function (a) { return adapterSeen[a]; });
+    if (!cols.length || !rows.length) {
+      host.appendChild(el("p", "empty", "no results"));
+      return;
+    }
+    var table = el("table", "map");
+    table.id = "map-table";
     var thead = el("thead");
     var r1 = el("tr"), r2 = el("tr");
-    var corner = el("th", null, "phase \\ adapter \u00d7 env");
+    var corner = el("th", null, "state");
     corner.rowSpan = 2;
     r1.appendChild(corner);
-    adapters.forEach(function (a) {
-      var th = el("th", null, AX.adapter[a]);
-      th.colSpan = envs.length;
+    cols.forEach(function (col) {
+      var th = el("th", "ph", AX.phase[col.p]);
+      th.colSpan = col.envs.length;
       r1.appendChild(th);
-      envs.forEach(function (e) { r2.appendChild(el("th", null, AX.env[e])); });
+      col.envs.forEach(function (e, i) {
+        var h = el("th", i ? "env" : "env p0", D.env_labels[e]);
+        h.title = AX.env[e];
+        r2.appendChild(h);
+      });
     });
     thead.appendChild(r1);
     thead.appendChild(r2);
     table.appendChild(thead);
 
     var tbody = el("tbody");
-    phases.forEach(function (p) {
+    var above = null;
+    rows.forEach(function (a) {
       var tr = el("tr");
-      tr.appendChild(el("th", "phase", AX.phase[p]));
-      adapters.forEach(function (a) {
-        envs.forEach(function (e) { tr.appendChild(gridCell(p, a, e, shown)); });
+      tr.appendChild(el("th", "state", AX.adapter[a]));
+      var marks = [];
+      cols.forEach(function (col) {
+        col.envs.forEach(function (e, i) {
+          var at = marks.length;
+          var td = mapCell(col.p, a, e, shown, i === 0, above ? above[at] : -1, marks);
+          tr.appendChild(td);
+        });
       });
       tbody.appendChild(tr);
+      // The last planned mark of each column, as html_map.py tells a flip.
+      above = marks.map(function (mk, at) {
+        return mk === NOT_PLANNED && above ? above[at] : mk;
+      });
     });
     table.appendChild(tbody);
     host.appendChild(table);
   }
 
-  function gridCell(p, a, e, shown) {
+  function mapCell(p, a, e, shown, first, markAbove, marks) {
     var key = p + "," + a + "," + e;
     var ids = (groups[key] || []).filter(function (ci) { return cellShown(CELLS[ci]); });
     var td = el("td");
     td.setAttribute("data-phase", AX.phase[p]);
     td.setAttribute("data-adapter", AX.adapter[a]);
     td.setAttribute("data-env", AX.env[e]);
+    var where = AX.adapter[a] + " \u00b7 " + AX.phase[p] + "/" + AX.env[e] + ": ";
+    var mk = NOT_PLANNED, mixed = false, perPython = [];
+    ids.forEach(function (ci, n) {
+      var c = CELLS[ci];
+      if (n === 0) mk = c.mk;
+      else if (c.mk !== CELLS[ids[0]].mk) mixed = true;
+      if (MARKS[c.mk].rank < MARKS[mk].rank) mk = c.mk;
+      perPython.push("py" + AX.python[c.y] + ": " + MARKS[c.mk].name);
+    });
+    marks.push(mk);
+    var classes = [MARKS[mk].cls];
+    if (first) classes.push("p0");
+    if (markAbove >= 0 && markAbove !== mk && markAbove !== NOT_PLANNED && mk !== NOT_PLANNED) {
+      classes.push("flip");
+    }
     if (!ids.length) {
-      td.className = "none";
-      td.textContent = "\u2014";
-      td.title = "not in the matrix";
+      td.className = classes.join(" ");
+      td.textContent = MARKS[mk].sym;
+      td.title = where + MARKS[mk].name;
       return td;
     }
-    var total = 0, unexpected = 0, matched = 0, cls = "ok";
+    var total = 0, matched = 0;
     var byVerdict = VERD.map(function () { return 0; });
     ids.forEach(function (ci) {
       var c = CELLS[ci];
       total += c.n;
       matched += shown ? shown[ci] : c.n;
-      c.vc.forEach(function (n, v) {
-        byVerdict[v] += n;
-        if (n && VERD[v].unexpected) { unexpected += n; cls = worst(cls, VERD[v].cls); }
-      });
+      c.vc.forEach(function (n, v) { byVerdict[v] += n; });
     });
-    var b = el("button", cls);
+    if (mixed) classes.push("mixed");
+    if (shown && !matched) classes.push("dim");
+    if (state.sel === key) classes.push("sel");
+    td.className = classes.join(" ");
+    var b = el("button", null, MARKS[mk].sym);
     b.type = "button";
     b.setAttribute("data-key", key);
     b.setAttribute("aria-pressed", state.sel === key ? "true" : "false");
-    if (state.sel === key) b.className += " sel";
-    b.appendChild(el("span", "l1", MARK[cls] + " " + fmtInt(total - unexpected) + "/" + fmtInt(total) + " ok"));
-    if (unexpected) b.appendChild(el("span", "l2", fmtInt(unexpected) + " unexpected"));
-    if (shown) {
-      b.appendChild(el("span", "l3", fmtInt(matched) + " shown"));
-      if (!matched) b.className += " dim";
-    }
-    var tip = [];
+    if (mixed) b.appendChild(el("sup", null, "*"));
+    var tip = [where + MARKS[mk].name + (mixed ? " (the Pythons differ)" : "")];
+    if (mixed) tip = tip.concat(perPython);
     byVerdict.forEach(function (n, v) { if (n) tip.push(VERD[v].name + ": " + fmtInt(n)); });
+    if (shown) tip.push(fmtInt(matched) + " of " + fmtInt(total) + " shown");
     b.title = tip.join("\n");
+    b.setAttribute("aria-label", tip[0]);
     b.addEventListener("click", function () {
       state.sel = state.sel === key ? null : key;
       state.page = 0;
