@@ -4,7 +4,9 @@ Registered only on the controller (the process without `workerinput`; without
 xdist, the only process, which then also holds a `worker.MatrixWorker`). It
 starts the services before xdist starts its workers (so they get their URLs
 through `workerinput`), folds every test report into one record per (cell,
-test), and writes the results file once, at session finish.
+test), appends each event to the results file as it happens (`journal`: a run
+killed from outside keeps every record it had) and replaces it with the final,
+sorted file at session finish.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from migmatrix.covctl import clear_run_folder
 from migmatrix.errors import MigmatrixError
 from migmatrix.plugin import adapters, collect, handoff, record, services, watchdog
+from migmatrix.plugin.journal import Journal
 from migmatrix.plugin.record import Recorder
 from migmatrix.plugin.results_file import write_manifest, write_records
 from migmatrix.plugin.run_state import WORKERINPUT_KEY, MatrixRun
@@ -38,6 +41,7 @@ class MatrixController:
         self.services: list[RunningService] = []
         self.scratch: Scratch | None = None
         self.written: Path | None = None
+        self.journal: Journal | None = None
         # A bad `object:` fails the run here, once, with the file, line and key to fix.
         try:
             adapters.import_all(run.matrix, (c.adapter_base or c.adapter for c in run.cells))
@@ -54,6 +58,9 @@ class MatrixController:
     def pytest_sessionstart(self, session: pytest.Session) -> Generator[None, None, None]:
         # Before xdist starts its workers (its hook is trylast): they get what this sets.
         self.scratch = services.prepare_controller(self.run, self.config, self.services)
+        if not getattr(self.config.option, "collectonly", False):
+            self.journal = Journal(self.run.results_path())
+            self.recorder.on_record = self.journal.record
         note = self.run.shard_note
         if note and self.config.get_verbosity() < 0:
             # -q hides the report header, but where a shard came from must show.
@@ -103,10 +110,21 @@ class MatrixController:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         ids = [item.nodeid for item in session.items]
         self.recorder.expect(collect.node_map(ids, self.config.rootpath, self.run))
+        if not self.distributed and self.journal is not None:
+            self.journal.collected(self.recorder.collected())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
         self.recorder.expect(collect.node_map(ids, self.config.rootpath, self.run))
+        # Every worker collects the same items (xdist checks it): the first one tells.
+        if self.journal is not None:
+            self.journal.collected(self.recorder.collected())
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        # "began": what a run that dies mid-test was running (an xdist worker's start too).
+        name = self.recorder.names.get(nodeid)
+        if name is not None and self.journal is not None and name not in self.recorder.records:
+            self.journal.began(name[0], name[1], nodeid)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if not report.passed:
@@ -123,6 +141,9 @@ class MatrixController:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.journal is not None:
+            self.journal.close()  # the final file replaces it; late records are in it
+            self.recorder.on_record = None
         self.written = write_records(self.run, self.recorder)
         manifest = self.config.getoption("matrix_manifest")
         if manifest:
