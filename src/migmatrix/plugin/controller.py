@@ -20,7 +20,8 @@ import pytest
 
 from migmatrix.covctl import clear_run_folder
 from migmatrix.errors import MigmatrixError
-from migmatrix.plugin import adapters, collect, handoff, record, services, watchdog
+from migmatrix.outcomes import Outcome
+from migmatrix.plugin import adapters, collect, handoff, record, resume, services, watchdog
 from migmatrix.plugin.journal import Journal
 from migmatrix.plugin.record import Recorder
 from migmatrix.plugin.results_file import write_manifest, write_records
@@ -57,10 +58,27 @@ class MatrixController:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> Generator[None, None, None]:
         # Before xdist starts its workers (its hook is trylast): they get what this sets.
-        self.scratch = services.prepare_controller(self.run, self.config, self.services)
+        # A run of one process its watchdog ended, started again by `migmatrix run`.
+        resumed = resume.take(
+            self.run,
+            self.config.rootpath,
+            collect_only=bool(getattr(self.config.option, "collectonly", False)),
+        )
+        self.scratch = services.prepare_controller(
+            self.run, self.config, self.services, claim=resumed is None
+        )
         if not getattr(self.config.option, "collectonly", False):
             self.journal = Journal(self.run.results_path())
+            if resumed is not None:
+                self._resume(resumed, self.journal)
             self.recorder.on_record = self.journal.record
+            self._resumed_records(resumed)
+            manifest = self.config.getoption("matrix_manifest")
+            if manifest:
+                # Early, so `migmatrix run` finds the journal of a run that dies.
+                write_manifest(
+                    Path(manifest), self.run, self.run.results_path(), records=0, exitstatus=-1
+                )
         note = self.run.shard_note
         if note and self.config.get_verbosity() < 0:
             # -q hides the report header, but where a shard came from must show.
@@ -78,6 +96,23 @@ class MatrixController:
         # The variable lives only while xdist starts the workers, inside this call.
         with handoff.offered(self.handoff_key, self.handoff_file):
             return (yield)
+
+    def _resume(self, resumed: resume.Resumed, journal: Journal) -> None:
+        for earlier in resumed.earlier:
+            self.recorder.records.setdefault(earlier.key, earlier)  # in the journal already
+        if resumed.collected_written:
+            journal.collected({})  # once per run: the first process wrote them
+
+    def _resumed_records(self, resumed: resume.Resumed | None) -> None:
+        if resumed is None:
+            return
+        for made in resumed.new:
+            self.recorder.add(made)
+        if resumed.hung_module is not None:
+            phase, test, message = resumed.hung_module
+            self.recorder.collection_problem(
+                self.run.cells_of(phase), test, Outcome.TIMEOUT, message
+            )
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -134,7 +169,7 @@ class MatrixController:
         # A worker the watchdog ended: its test timed out, with the traceback as the message.
         worker = record.worker_of(report)
         self.recorder.report(
-            watchdog.as_timeout(report, self.run.workdir, worker, self.run.timeout)
+            watchdog.as_recorded(report, self.run.workdir, worker, self.run.timeout)
         )
 
     # ------------------------------------------------------------------ the results file

@@ -37,6 +37,7 @@ from migmatrix.results.lines import (
     header_from,
     slow_record,
 )
+from migmatrix.results.sidecar import first_line, sidecar_path
 from migmatrix.text import shorten
 
 _DECODE = json.JSONDecoder().raw_decode
@@ -412,8 +413,15 @@ class _Reader:
         """For a file without footer (a run that died): per cell, what was recorded and what
         was not, and which tests were running; a few ids each, so a huge cut stays readable."""
         name = self.name
+        note = first_line(name)
+        why = (
+            f"the watchdog ended the run ({note}; see {sidecar_path(name).name}, or let "
+            "`migmatrix run` resume it)"
+            if note
+            else "the run died while it ran"
+        )
         lines = [
-            f"{name}:0: {cell} :: {test} began and has no record: the run died while it ran"
+            f"{name}:0: {cell} :: {test} began and has no record: {why}"
             for cell, test, _nodeid in unfinished[:_SHOWN]
         ]
         if len(unfinished) > _SHOWN:
