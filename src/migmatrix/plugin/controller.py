@@ -97,6 +97,26 @@ class MatrixController:
         with handoff.offered(self.handoff_key, self.handoff_file):
             return (yield)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        # A worker the watchdog ended while it imported a test module: that module is an
+        # error of its phase's cells, and the workers xdist starts next leave it out
+        # (`workerinput`), or each would hang on it again.
+        worker = getattr(getattr(node, "gateway", None), "id", None)
+        if error is None or worker is None or self.run.workdir is None:
+            return
+        fired = watchdog.read_fired(
+            watchdog.watchdog_path(self.run.workdir, str(worker)), self.run.timeout
+        )
+        if fired is None or fired.collecting is None:
+            return
+        rootpath = self.config.rootpath
+        self.run.skip_modules |= {os.path.abspath(rootpath / fired.collecting)}
+        located = collect.collection_test_id(fired.collecting, rootpath, self.run)
+        if located is not None:
+            cells = self.run.cells_of(located[0])
+            self.recorder.collection_problem(cells, located[1], Outcome.TIMEOUT, fired.message)
+
     def _resume(self, resumed: resume.Resumed, journal: Journal) -> None:
         for earlier in resumed.earlier:
             self.recorder.records.setdefault(earlier.key, earlier)  # in the journal already

@@ -98,11 +98,13 @@ def take(
             Record(cell, test, outcome, exc_type=exc, message=message, nodeid=nodeid or None)
         )
     hung = None
+    skip = set(_hung_before(found.records, run))
     if fired is not None and fired.collecting is not None:
         located = collection_test_id(fired.collecting, rootpath, run)
         if located is not None:
             hung = (located[0], located[1], fired.message)
-        run.skip_modules = frozenset({os.path.abspath(rootpath / fired.collecting)})
+        skip.add(os.path.abspath(rootpath / fired.collecting))
+    run.skip_modules = frozenset(skip)
     done = {r.nodeid for r in found.records if r.nodeid}
     done.update(n for _c, _t, n in found.unfinished if n)
     run.done_nodeids = frozenset(done)
@@ -112,3 +114,17 @@ def take(
         collected_written=bool(found.collected),
         hung_module=hung,
     )
+
+
+def _hung_before(records: tuple[Record, ...] | list[Record], run: MatrixRun) -> list[str]:
+    """The modules an earlier process of the run hung on at import (a file's `timeout`
+    record): every later process must leave them out too."""
+    phases = {cell.id: cell.phase for cell in run.cells}
+    found = []
+    for record in records:
+        phase = phases.get(record.cell)
+        if record.outcome is Outcome.TIMEOUT and "::" not in record.test and phase:
+            folder = run.phase_paths.get(phase) or run.phase_dirs.get(phase)
+            if folder is not None:
+                found.append(os.path.abspath(folder / record.test))
+    return found

@@ -209,6 +209,7 @@ class MatrixRun:
             "services": dict(self.services),
             "service_problems": dict(self.service_problems),
             "durations": dict(self.durations),
+            "skip_modules": sorted(self.skip_modules),
         }
 
     def adopt_controller(self, data: Mapping[str, Any]) -> None:
@@ -219,6 +220,7 @@ class MatrixRun:
         self.services = dict(data.get("services", {}))
         self.service_problems = dict(data.get("service_problems", {}))
         self.durations = {str(k): float(v) for k, v in data.get("durations", {}).items()}
+        self.skip_modules = frozenset(map(str, data.get("skip_modules", ())))
 
 
 def now_iso() -> str:
