@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
-_SIZE = re.compile(r"(?P<number>[0-9]{1,9}(?:\.[0-9]{1,6})?) ?(?P<unit>B|KiB|MiB|GiB|TiB)?")
+_SIZE = re.compile(r"(?P<number>[0-9]{1,15}(?:\.[0-9]{1,6})?) ?(?P<unit>B|KiB|MiB|GiB|TiB)?")
 # Below this a process cannot even start Python: surely a typo.
 MINIMUM = 16 << 20
 HOW = "write a size like 512MiB or 2GiB (units B, KiB, MiB, GiB, TiB), at least 16MiB"
