@@ -92,8 +92,16 @@ class WorkerWatchdog:
     """
 
     def __init__(
-        self, path: Path, limit: float, memory_of: Callable[[pytest.Item], int | None]
+        self,
+        path: Path,
+        limit: float,
+        memory_of: Callable[[pytest.Item], int | None],
+        *,
+        rearm_always: bool = False,
     ) -> None:
+        # pytest's own `faulthandler_timeout` cancels the one process-wide timer after
+        # each test: then the lazy re-arming would trust a timer that is gone.
+        self.rearm_always = rearm_always
         self.limit = limit
         self.delay = watchdog_delay(limit)
         self.memory_of = memory_of
@@ -116,7 +124,7 @@ class WorkerWatchdog:
         with self._lock:
             self._busy = True
             armed = self._armed_until
-            if armed is None or armed < now + self.delay:
+            if armed is None or armed < now + self.delay or self.rearm_always:
                 faulthandler.dump_traceback_later(self.delay + _ROOM, exit=True, file=self._file)
                 self._armed_until = now + self.delay + _ROOM
 

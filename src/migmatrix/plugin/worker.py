@@ -52,7 +52,8 @@ class MatrixWorker:
                 path = None
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                guard = WorkerWatchdog(path, limit, self._memory_of)
+                pytest_timer = float(self.config.getini("faulthandler_timeout") or 0) > 0
+                guard = WorkerWatchdog(path, limit, self._memory_of, rearm_always=pytest_timer)
                 self.config.pluginmanager.register(guard, "migmatrix-watchdog")
         # Runs after the controller's (tryfirst) set-up, which empties the coverage folder.
         folder = self.config.getoption("matrix_coverage")
