@@ -94,7 +94,7 @@ class WorkerWatchdog:
     def __init__(
         self,
         path: Path,
-        limit: float,
+        limit: float | None,
         memory_of: Callable[[pytest.Item], int | None],
         *,
         rearm_always: bool = False,
@@ -102,8 +102,8 @@ class WorkerWatchdog:
         # pytest's own `faulthandler_timeout` cancels the one process-wide timer after
         # each test: then the lazy re-arming would trust a timer that is gone.
         self.rearm_always = rearm_always
-        self.limit = limit
-        self.delay = watchdog_delay(limit)
+        self.limit = limit  # None: memory only, no time limit (`--matrix-timeout 0`)
+        self.delay = watchdog_delay(limit) if limit is not None else 0.0
         self.memory_of = memory_of
         self.path = path
         # Open for the process's life: faulthandler writes to its file descriptor.
@@ -120,6 +120,9 @@ class WorkerWatchdog:
 
     def _enter(self, phase: str) -> None:
         self.phase = phase
+        if self.limit is None:
+            self._busy = True
+            return
         now = time.monotonic()
         with self._lock:
             self._busy = True
@@ -166,7 +169,7 @@ class WorkerWatchdog:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None, Any, Any]:
-        if not isinstance(collector, pytest.Module):
+        if not isinstance(collector, pytest.Module) or self.limit is None:
             return (yield)
         # The module is imported inside this call: bounded like a test's phase.
         with self._lock:

@@ -40,7 +40,14 @@ class MatrixWorker:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         workerinput = getattr(self.config, "workerinput", None)
         limit = self.run.timeout
-        if limit is not None and limit > 0 and not self.config.option.collectonly:
+        matrix = self.run.matrix
+        has_memory = (
+            matrix.memory is not None
+            or any(phase.memory for phase in matrix.phases)
+            or any(adapter.memory for adapter in matrix.adapters)
+        )
+        timed = limit is not None and limit > 0
+        if (timed or has_memory) and not self.config.option.collectonly:
             # Ends this process when a test overruns its limits where the alarm cannot reach:
             # an xdist worker's note goes to the scratch folder, the one process's beside
             # its results file, where `migmatrix run` finds it to resume the run.
@@ -53,7 +60,9 @@ class MatrixWorker:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 pytest_timer = float(self.config.getini("faulthandler_timeout") or 0) > 0
-                guard = WorkerWatchdog(path, limit, self._memory_of, rearm_always=pytest_timer)
+                guard = WorkerWatchdog(
+                    path, limit if timed else None, self._memory_of, rearm_always=pytest_timer
+                )
                 self.config.pluginmanager.register(guard, "migmatrix-watchdog")
         # Runs after the controller's (tryfirst) set-up, which empties the coverage folder.
         folder = self.config.getoption("matrix_coverage")
