@@ -48,6 +48,7 @@ class PhaseSpec:
     name: str
     path: str
     location: Location = NOWHERE
+    memory: int | None = None  # bytes; the phase's own `memory:` limit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +77,7 @@ class AdapterSpec:
     location: Location = NOWHERE
     # Where `object:` is written: an import failure found at run time points there.
     object_location: Location = NOWHERE
+    memory: int | None = None  # bytes; the adapter's own `memory:` limit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,6 +187,7 @@ class Matrix:
     gates: GateSpec
     timeout: float = 300.0
     rollback_paths: tuple[tuple[str, str], ...] = ()
+    memory: int | None = None  # bytes; the global `memory:` limit per test process
 
 
 # --------------------------------------------------------------------------- plan

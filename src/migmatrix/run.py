@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,7 +37,7 @@ from migmatrix import plan, select
 from migmatrix import run_options as options
 from migmatrix.errors import ResultsError, UsageError
 from migmatrix.outcomes import ExitCode
-from migmatrix.results import read_results
+from migmatrix.results import read_results, sidecar
 
 # pytest's own exit codes that still leave a results file worth gating: tests
 # failed (1) and nothing collected (5) are outcomes, not run failures.
@@ -125,7 +125,9 @@ def build_command(
     if durations:
         argv += [options.DURATIONS.flag, durations]
     if manifest:
-        argv += [options.MANIFEST.flag, manifest]
+        # One word: pytest takes an existing path among its arguments into its rootdir
+        # guess, and the manifest (in the temp folder) exists once a run has begun.
+        argv += [f"{options.MANIFEST.flag}={manifest}"]
     if str(workers) in ("0", ""):
         argv += ["-p", "no:xdist"]
     else:
@@ -192,12 +194,40 @@ def run_matrix(
             extra_args=[*extra_args, *pytest_args],
         )
         code = call_forwarding_signals(argv)
+        # A run of one process its watchdog ended: resumed where it stopped (plugin.resume).
+        seen = -1
+        while (progress := resumable(Path(manifest))) is not None and progress > seen:
+            seen = progress
+            code = call_forwarding_signals(argv, env={**os.environ, RESUME_ENV: "1"})
         return summarize(code, Path(manifest))
     finally:
         Path(manifest).unlink(missing_ok=True)
 
 
-def call_forwarding_signals(argv: Sequence[str]) -> int:
+# The variable `plugin.resume` reads (the plugin is not imported here: it brings pytest).
+RESUME_ENV = "MIGMATRIX_RESUME"
+
+
+def resumable(manifest: Path) -> int | None:
+    """For a run its watchdog ended (a note beside a results file without footer): how far
+    it got (records and tests begun), so a resume that gets no further stops; else None."""
+    try:
+        note = json.loads(manifest.read_text(encoding="utf-8"))
+        path = Path(str(note["results"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if sidecar.first_line(path) is None:
+        return None
+    try:
+        found = read_results(path)
+    except ResultsError:
+        return None
+    if found.footer is not None:
+        return None
+    return len(found.records) + len(found.unfinished)
+
+
+def call_forwarding_signals(argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
     """Run `argv`, passing SIGTERM, SIGINT and SIGHUP on to it; returns its return code.
 
     `migmatrix run` is only the pytest's parent: a signal meant to stop the run (CI's
@@ -223,7 +253,7 @@ def call_forwarding_signals(argv: Sequence[str]) -> int:
 
     previous = _install(_FORWARDED, forward)
     try:
-        child.append(subprocess.Popen(list(argv)))
+        child.append(subprocess.Popen(list(argv), env=None if env is None else dict(env)))
         for signum in pending:
             with contextlib.suppress(ProcessLookupError):
                 child[0].send_signal(signum)

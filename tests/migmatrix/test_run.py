@@ -51,8 +51,7 @@ pytestmark = pytest.mark.usefixtures("no_ci_shard")  # conftest.py: no CI may sh
                 "2/3",
                 "--matrix-durations",
                 "old/",
-                "--matrix-manifest",
-                "m.json",
+                "--matrix-manifest=m.json",
                 "-n",
                 "2",
                 "--matrix-coverage",
@@ -297,8 +296,8 @@ def test_a_run_that_dies_leaves_an_incomplete_file_not_the_previous_complete_one
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A first, complete run; then one whose only process dies in a test (in-process,
-    # so nothing survives to write the results). The earlier file must not stand in
-    # for the dead run: the gate has to see an incomplete file and exit 3.
+    # so nothing survives to write the final file). The earlier file must not stand in
+    # for the dead run: the gate has to see an incomplete file (the journal) and exit 3.
     write_tiny_matrix(tmp_path)
     monkeypatch.chdir(tmp_path)
     first = run_matrix("matrix.yaml", workers=0, extra_args=["-q"])
@@ -309,7 +308,10 @@ def test_a_run_that_dies_leaves_an_incomplete_file_not_the_previous_complete_one
     assert second.exit_code == ExitCode.INCOMPLETE
     found = read_results(tmp_path / "results" / f"py{PY}.jsonl")
     assert found.header is not None
-    assert (found.complete, found.records) == (False, [])
+    assert not found.complete
+    # The journal keeps what finished before the death, and names the test that died.
+    assert "test_dies" not in {r.test.split("::")[-1] for r in found.records}
+    assert {test.split("::")[-1] for _cell, test, _ in found.unfinished} == {"test_dies"}
     code = main(["gate", "results", "--matrix", "matrix.yaml", "--python", PY])
     assert code == ExitCode.INCOMPLETE
 

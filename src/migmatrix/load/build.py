@@ -34,6 +34,7 @@ from migmatrix.model import (
 )
 from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Verdict
 from migmatrix.plan import plan_cells
+from migmatrix.sizes import parse_size
 from migmatrix.sweep import (
     ROLLBACK_KEYWORDS,
     expand_adapter,
@@ -91,9 +92,21 @@ class Builder:
             gates=gates,
             timeout=float(data.get("timeout", 300.0)),
             rollback_paths=self.rollback(data.get("rollback", {}), known),
+            memory=self.memory(data, ("memory",)),
         )
         self.check_not_empty(matrix)
         return matrix
+
+    def memory(self, data: Any, where: KeyPath) -> int | None:
+        """A `memory:` limit in bytes (`sizes.parse_size`), or None when not given."""
+        value = data.get(where[-1])
+        if value is None:
+            return None
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            msg = f"memory limit {shorten(repr(value))}: {exc}"
+            raise self.fail(msg, where) from None
 
     def phases(self) -> tuple[PhaseSpec, ...]:
         out = []
@@ -115,7 +128,10 @@ class Builder:
                     "it or fix the path, which is relative to the matrix file"
                 )
                 raise self.fail(msg, where)
-            out.append(PhaseSpec(name, rel, self.doc.key_at(("phases", name))))
+            memory = (
+                None if isinstance(value, str) else self.memory(value, ("phases", name, "memory"))
+            )
+            out.append(PhaseSpec(name, rel, self.doc.key_at(("phases", name)), memory))
         return tuple(out)
 
     def adapters(self) -> tuple[AdapterSpec, ...]:
@@ -178,6 +194,7 @@ class Builder:
                     states=tuple(states),
                     location=self.doc.key_at(base),
                     object_location=self.doc.at((*base, "object")),
+                    memory=self.memory(value, (*base, "memory")),
                 )
             )
         return tuple(out)

@@ -18,7 +18,7 @@ phase, and `finish` turns every collected item that never completed into a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,13 +110,22 @@ class Recorder:
     `expect(mapping)` registers collected node ids -> (cell id, test id); reports
     for other node ids are ignored (tests outside the matrix). Records are keyed
     by (cell, test): the first complete record of a key wins, so a duplicate report
-    (a restarted worker) cannot overwrite it.
+    (a restarted worker) cannot overwrite it. `on_record`, when set, is called with
+    each record as it closes (the journal appends it to the results file).
     """
 
     def __init__(self) -> None:
         self.names: dict[str, tuple[str, str]] = {}
         self.pending: dict[str, _Pending] = {}
         self.records: dict[tuple[str, str], Record] = {}
+        self.on_record: Callable[[Record], None] | None = None
+
+    def add(self, record: Record) -> None:
+        """Keep a record made elsewhere (a resumed run's earlier ones); the first one wins."""
+        if record.key not in self.records:
+            self.records[record.key] = record
+            if self.on_record is not None:
+                self.on_record(record)
 
     def expect(self, mapping: Mapping[str, tuple[str, str]]) -> None:
         self.names.update(mapping)
@@ -145,15 +154,15 @@ class Recorder:
     ) -> None:
         """One record per cell for a file or folder that failed (or skipped) collection."""
         for cell in cells:
-            key = (cell.id, test)
-            if key not in self.records:
-                self.records[key] = Record(
+            self.add(
+                Record(
                     cell=cell.id,
                     test=test,
                     outcome=outcome,
                     exc_type="CollectionError" if outcome is Outcome.ERROR else None,
                     message=excerpt(message),
                 )
+            )
 
     def collected(self) -> dict[str, list[str]]:
         """Cell id -> the test ids collected for it in this run (this shard's, after selection).
@@ -196,7 +205,7 @@ class Recorder:
 
     def _close(self, nodeid: str, name: tuple[str, str], state: _Pending) -> None:
         self.pending.pop(nodeid, None)
-        self.records[name] = Record(
+        record = Record(
             cell=name[0],
             test=name[1],
             outcome=state.outcome,
@@ -206,6 +215,9 @@ class Recorder:
             worker=state.worker,
             nodeid=nodeid,
         )
+        self.records[name] = record
+        if self.on_record is not None:
+            self.on_record(record)
 
 
 def collection_report(

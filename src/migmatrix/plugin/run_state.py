@@ -31,6 +31,7 @@ from migmatrix.errors import UsageError
 from migmatrix.model import Cell, Expectation, Matrix
 from migmatrix.plugin import adapters
 from migmatrix.plugin.durations import read_durations
+from migmatrix.results.sidecar import sidecar_path
 
 WORKERINPUT_KEY = "migmatrix"
 
@@ -79,6 +80,10 @@ class MatrixRun:
         default_factory=dict
     )
     _service_keys: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    _memory: dict[str, int | None] = dataclasses.field(default_factory=dict)
+    # A resumed run (`resume`): node ids recorded before, modules that hung at import.
+    done_nodeids: frozenset[str] = frozenset()
+    skip_modules: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[Cell]] = {}
@@ -160,6 +165,24 @@ class MatrixRun:
             self._service_keys[cell.id] = key
         return self._service_keys[cell.id]
 
+    def memory_limit(self, cell: Cell) -> int | None:
+        """The `memory:` limit in bytes for a test of `cell`, None for none.
+
+        The cell's phase's or adapter's own limit replaces the global one; when both
+        have one, the smaller applies.
+        """
+        if cell.id not in self._memory:
+            phase = next((p for p in self.matrix.phases if p.name == cell.phase), None)
+            base = cell.adapter_base or cell.adapter
+            adapter = next((a for a in self.matrix.adapters if a.name == base), None)
+            own = [spec.memory for spec in (phase, adapter) if spec is not None and spec.memory]
+            self._memory[cell.id] = min(own) if own else self.matrix.memory
+        return self._memory[cell.id]
+
+    def watchdog_note(self) -> Path:
+        """Where the watchdog of a run of one process writes why it ended the run."""
+        return sidecar_path(self.results_path())
+
     def expectation(self, cell: Cell, test: str) -> Expectation:
         key = (cell.id, test)
         found = self._expectations.get(key)
@@ -186,6 +209,7 @@ class MatrixRun:
             "services": dict(self.services),
             "service_problems": dict(self.service_problems),
             "durations": dict(self.durations),
+            "skip_modules": sorted(self.skip_modules),
         }
 
     def adopt_controller(self, data: Mapping[str, Any]) -> None:
@@ -196,6 +220,7 @@ class MatrixRun:
         self.services = dict(data.get("services", {}))
         self.service_problems = dict(data.get("service_problems", {}))
         self.durations = {str(k): float(v) for k, v in data.get("durations", {}).items()}
+        self.skip_modules = frozenset(map(str, data.get("skip_modules", ())))
 
 
 def now_iso() -> str:

@@ -22,7 +22,7 @@ DEFAULT_URL_ENV = "STAGING_URL"
 
 
 def prepare_controller(
-    run: MatrixRun, config: pytest.Config, running: list[RunningService]
+    run: MatrixRun, config: pytest.Config, running: list[RunningService], *, claim: bool = True
 ) -> scratch.Scratch:
     """Controller set-up before any worker starts: the scratch folder and the services.
 
@@ -36,13 +36,15 @@ def prepare_controller(
     share a database. One that cannot start is remembered with its log excerpt, so
     the tests of its cells become errors carrying it instead of the run stopping.
     A remote service (`STAGING_URL`) serves every cell of its env: nothing starts.
+    `claim` False keeps the results file as it is (a resumed run, `resume`).
     """
     scratch.sweep()
     folder = scratch.make(run.run_id)
     run.workdir = folder.path
     if getattr(config.option, "collectonly", False):
         return folder
-    claim_results(run)
+    if claim:  # not when resuming: the results file holds the journal to go on with
+        claim_results(run)
     wanted: dict[str, tuple[EnvSpec, Cell]] = {}
     envs = {spec.name: spec for spec in run.matrix.envs}
     for cell in run.cells:

@@ -9,6 +9,7 @@ which reaches the controller's recorder with the report.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from migmatrix.covctl import CellCoverage
+from migmatrix.model import Cell
 from migmatrix.plugin import RUN_KEY, collect
 from migmatrix.plugin.cell import CellContext, cell_context
 from migmatrix.plugin.record import RAW_ATTR, raw_outcome
@@ -38,10 +40,30 @@ class MatrixWorker:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         workerinput = getattr(self.config, "workerinput", None)
         limit = self.run.timeout
-        if workerinput is not None and self.run.workdir and limit is not None and limit > 0:
-            # Ends this worker when a test overruns its limit where the alarm cannot reach.
-            path = watchdog_path(self.run.workdir, str(workerinput.get("workerid", "gw")))
-            self.config.pluginmanager.register(WorkerWatchdog(path, limit), "migmatrix-watchdog")
+        matrix = self.run.matrix
+        has_memory = (
+            matrix.memory is not None
+            or any(phase.memory for phase in matrix.phases)
+            or any(adapter.memory for adapter in matrix.adapters)
+        )
+        timed = limit is not None and limit > 0
+        if (timed or has_memory) and not self.config.option.collectonly:
+            # Ends this process when a test overruns its limits where the alarm cannot reach:
+            # an xdist worker's note goes to the scratch folder, the one process's beside
+            # its results file, where `migmatrix run` finds it to resume the run.
+            if workerinput is None:
+                path = self.run.watchdog_note()
+            elif self.run.workdir:
+                path = watchdog_path(self.run.workdir, str(workerinput.get("workerid", "gw")))
+            else:
+                path = None
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pytest_timer = float(self.config.getini("faulthandler_timeout") or 0) > 0
+                guard = WorkerWatchdog(
+                    path, limit if timed else None, self._memory_of, rearm_always=pytest_timer
+                )
+                self.config.pluginmanager.register(guard, "migmatrix-watchdog")
         # Runs after the controller's (tryfirst) set-up, which empties the coverage folder.
         folder = self.config.getoption("matrix_coverage")
         if folder:
@@ -51,6 +73,11 @@ class MatrixWorker:
         else:
             current = _current_coverage()
             self.switch_context = None if current is None else current.switch_context
+
+    def _memory_of(self, item: pytest.Item) -> int | None:
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("cell") if callspec is not None else None
+        return self.run.memory_limit(param) if isinstance(param, Cell) else self.run.matrix.memory
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.own_coverage is not None:
@@ -79,9 +106,19 @@ class MatrixWorker:
         items[:] = collect.restore_deselected(self.before_selection, items, config, self.run)
         self.before_selection = []
         kept, deselected = collect.apply(items, config, self.run)
+        done = self.run.done_nodeids
+        if done:  # a resumed run: what was recorded before is not run again
+            deselected += [item for item in kept if item.nodeid in done]
+            kept = [item for item in kept if item.nodeid not in done]
         if deselected:
             items[:] = kept
             config.hook.pytest_deselected(items=deselected)
+
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        # A resumed run leaves out the module that hung at import (recorded already).
+        if self.run.skip_modules and os.path.abspath(collection_path) in self.run.skip_modules:
+            return True
+        return None
 
     # ------------------------------------------------------------------ running
 

@@ -37,6 +37,7 @@ from migmatrix.results.lines import (
     header_from,
     slow_record,
 )
+from migmatrix.results.sidecar import first_line, sidecar_path
 from migmatrix.text import shorten
 
 _DECODE = json.JSONDecoder().raw_decode
@@ -70,6 +71,9 @@ def _block_loader() -> Callable[[bytes], Any]:
 
 
 _LOADS_BLOCK = _block_loader()
+# How many cells, and test ids per cell, the problems of a cut-off file name.
+_SHOWN = 20
+_SHOWN_IDS = 3
 _BLOCK = 1 << 20  # bytes read at a time: about 4,000 record lines
 
 
@@ -83,6 +87,8 @@ class ResultsFile:
     exact duplicate inputs. `complete` is True when nothing is wrong.
     `collected` maps each cell id to the test ids the run collected for it (its
     "collected" lines); `has_collection` is False for a /1 file, which has none.
+    `unfinished` lists (cell, test, node id) of the tests a journal says began and
+    never recorded (`plugin.journal`): what was running when the run died.
     """
 
     path: str
@@ -93,6 +99,7 @@ class ResultsFile:
     digest_of_content: str
     collected: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     has_collection: bool = True
+    unfinished: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -166,6 +173,7 @@ class _Reader:
         self.footer: ResultsFooter | None = None
         self.footer_line = 0
         self.collected: dict[str, tuple[str, ...]] = {}
+        self.began: dict[tuple[str, str], str] = {}
         # Cell ids, test ids, workers and messages repeat across records and files'
         # lines; one shared string object per value saves about a fifth of the memory.
         shared: dict[str, str] = {}
@@ -327,6 +335,13 @@ class _Reader:
             self.footer_line = number
         elif kind == "collected":
             self._collected(obj, where)
+        elif kind == "began":
+            # A journal's note that a test started (plugin.journal); not a record.
+            cell, test, nodeid = obj.get("cell"), obj.get("test"), obj.get("nodeid")
+            if isinstance(cell, str) and isinstance(test, str):
+                self.began[(cell, test)] = nodeid if isinstance(nodeid, str) else ""
+            else:
+                self.problems.append(f"{where}: bad began line: needs string 'cell' and 'test'")
         elif kind == "header":
             self.problems.append(f"{where}: second header line")
         else:
@@ -359,11 +374,14 @@ class _Reader:
             msg = f"{name}: empty file, not a migmatrix results file; remove it or rerun the cells"
             raise ResultsError(msg)
         records, footer = self.records, self.footer
+        unfinished: tuple[tuple[str, str, str], ...] = ()
         if footer is None:
             self.problems.append(
                 f"{name}:{self.lines}: no footer: the run that wrote this file did not finish "
                 f"({len(records)} records read)"
             )
+            unfinished = self._unfinished()
+            self.problems.extend(self._what_is_missing(unfinished))
         elif footer.records >= 0 and footer.records != len(records):
             self.problems.append(
                 f"{name}:{self.footer_line}: footer says {footer.records} records, "
@@ -378,4 +396,51 @@ class _Reader:
             digest_of_content=digest,
             collected=self.collected,
             has_collection=self.header.schema != RESULTS_SCHEMAS_READ[0],
+            unfinished=unfinished,
         )
+
+    def _unfinished(self) -> tuple[tuple[str, str, str], ...]:
+        if not self.began:
+            return ()
+        recorded = {record.key for record in self.records}
+        return tuple(
+            (cell, test, nodeid)
+            for (cell, test), nodeid in sorted(self.began.items())
+            if (cell, test) not in recorded
+        )
+
+    def _what_is_missing(self, unfinished: tuple[tuple[str, str, str], ...]) -> list[str]:
+        """For a file without footer (a run that died): per cell, what was recorded and what
+        was not, and which tests were running; a few ids each, so a huge cut stays readable."""
+        name = self.name
+        note = first_line(name)
+        why = (
+            f"the watchdog ended the run ({note}; see {sidecar_path(name).name}, or let "
+            "`migmatrix run` resume it)"
+            if note
+            else "the run died while it ran"
+        )
+        lines = [
+            f"{name}:0: {cell} :: {test} began and has no record: {why}"
+            for cell, test, _nodeid in unfinished[:_SHOWN]
+        ]
+        if len(unfinished) > _SHOWN:
+            lines.append(f"{name}:0: ... and {len(unfinished) - _SHOWN} more tests that began")
+        recorded: dict[str, set[str]] = {}
+        for record in self.records:
+            recorded.setdefault(record.cell, set()).add(record.test)
+        short = []
+        for cell, tests in sorted(self.collected.items()):
+            have = recorded.get(cell, set())
+            missing = [test for test in tests if test not in have]
+            if missing:
+                shown = ", ".join(missing[:_SHOWN_IDS])
+                more = f" and {len(missing) - _SHOWN_IDS} more" if len(missing) > _SHOWN_IDS else ""
+                short.append(
+                    f"{name}:0: cell {cell}: {len(tests) - len(missing)} of {len(tests)} "
+                    f"collected tests recorded; not recorded: {shown}{more}"
+                )
+        lines.extend(short[:_SHOWN])
+        if len(short) > _SHOWN:
+            lines.append(f"{name}:0: ... and {len(short) - _SHOWN} more cells with tests missing")
+        return lines
