@@ -8,6 +8,7 @@ exit code. They raise `MigmatrixError` for anything the user must fix; only
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import json
 import os
@@ -92,7 +93,19 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     verdicts: tuple[CoverageVerdict, ...] = ()
     total: float | None = None
     coverage_html: str | None = None
-    if args.coverage_data or args.coverage_dir:
+    if args.no_coverage_rules:
+        verdicts = tuple(
+            CoverageVerdict(
+                rule, passed=True, detail="not checked (--no-coverage-rules)", skipped=True
+            )
+            for rule in matrix.gates.coverage
+        )
+    elif matrix.gates.coverage and not (args.coverage_data or args.coverage_dir):
+        # A rule with nothing to check must never read as a pass: the data is incomplete.
+        merged = dataclasses.replace(
+            merged, problems=(*merged.problems, _no_coverage_data(matrix, args.matrix))
+        )
+    elif args.coverage_data or args.coverage_dir:
         from migmatrix.coverage_rules import combine_folder, evaluate_coverage
 
         if args.coverage_data:
@@ -171,6 +184,16 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for label, path in written:
         err.write(f"migmatrix: {label}: {path}\n")
     return result.exit_code
+
+
+def _no_coverage_data(matrix: Matrix, path: str) -> str:
+    names = ", ".join(rule.name for rule in matrix.gates.coverage)
+    return (
+        f"{path} declares {len(matrix.gates.coverage)} coverage rule(s) (gates.coverage: "
+        f"{names}) but the gate got no coverage data: run with `--matrix-coverage DIR` "
+        "(`migmatrix run --matrix-coverage results/coverage`; `nox -s matrix` does) and gate "
+        "with `--coverage-dir DIR`, or pass --no-coverage-rules to leave the rules unchecked"
+    )
 
 
 def _coverage_html(data_file: str, directory: str) -> str:

@@ -416,9 +416,12 @@ class JudgedItems(Sequence[Judged]):
 
 @dataclasses.dataclass(frozen=True)
 class CoverageVerdict:
+    """One coverage rule judged; `skipped` when `--no-coverage-rules` left it unchecked."""
+
     rule: CoverageRule
     passed: bool
     detail: str
+    skipped: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
