@@ -10,7 +10,9 @@ pytest-xdist registers its `DSession` only on the controller:
   `workerinput`): services, the recorder, the results file and the manifest;
 - `worker.MatrixWorker` on every process that runs tests (each xdist worker):
   parametrization, shards, the `cell` fixture, coverage contexts, time limits,
-  raw outcomes.
+  raw outcomes;
+- `sut`, the fixture that opens the cell's adapter (`adapter.open(cell)`); without
+  `--matrix`, `sut.NoMatrix`, a `cell` fixture that says to run with `--matrix`.
 
 Without xdist (`-n0`, `-p no:xdist`) the one process is both, and both are
 registered. What the controller knows reaches the workers through xdist's
@@ -84,9 +86,13 @@ def pytest_load_initial_conftests(
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from migmatrix.plugin import sut  # small: the `sut` fixture and the no-matrix hint
+
     run = config.stash.get(RUN_KEY, None)
     if run is None:
+        config.pluginmanager.register(sut.NoMatrix(), "migmatrix-no-matrix")
         return
+    config.pluginmanager.register(sut, "migmatrix-sut")
     # Imported here for the reason given in pytest_load_initial_conftests.
     from migmatrix.plugin.controller import MatrixController
     from migmatrix.plugin.interrupt import terminate_as_interrupt
