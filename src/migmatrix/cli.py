@@ -300,7 +300,14 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return int(code)
 
 
+def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from migmatrix.check import run_check
+
+    return run_check(args.matrix, out)
+
+
 COMMANDS = {
+    "check": cmd_check,
     "run": cmd_run,
     "gate": cmd_gate,
     "plan": cmd_plan,

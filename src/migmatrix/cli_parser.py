@@ -40,6 +40,15 @@ examples:
   migmatrix explain reproduction/deprecated/unit/py3.12 test_isolation.py::test_shared_state
 """
 
+_CHECK_EXAMPLE = """\
+example:
+  migmatrix check                               # before a run: exit 0 ok, 2 with the problems
+
+Imports each adapter's `object:` as a run does and collects each phase folder with
+pytest (--collect-only: nothing runs, no results are written). Each problem is one
+line naming the matrix.yaml line or the suite file that fails.
+"""
+
 _SCHEMA_EXAMPLE = """\
 example:
   migmatrix schema > matrix.schema.json
@@ -165,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     _matrix_arg(explain)
     explain.add_argument("cell", metavar="CELL", help="a cell id")
     explain.add_argument("test", metavar="TEST", nargs="?", help="a test id")
+
+    check = sub.add_parser(
+        "check",
+        help="import every adapter object and collect every suite folder; report what fails",
+        epilog=_CHECK_EXAMPLE,
+        formatter_class=raw,
+    )
+    _matrix_arg(check)
 
     sub.add_parser(
         "schema",

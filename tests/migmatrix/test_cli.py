@@ -141,7 +141,7 @@ def test_schema_prints_the_matrix_schema(project: Path, capsys: pytest.CaptureFi
     assert "properties" in json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("command", ["run", "gate", "plan", "explain", "schema"])
+@pytest.mark.parametrize("command", ["run", "gate", "plan", "explain", "check", "schema"])
 def test_every_help_has_an_example_that_names_the_command(command: str) -> None:
     sub = build_parser()._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
     assert f"migmatrix {command}" in (sub.epilog or "")
