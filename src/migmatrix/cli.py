@@ -281,6 +281,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         timeout=args.matrix_timeout,
         run_id=args.run_id,
         allow_empty=args.allow_empty,
+        overwrite=args.overwrite_results,
     )
     if summary.nothing_to_run:
         out.write(

@@ -155,9 +155,14 @@ def _register(mm: MatrixSessions, matrix: str, *, coverage: bool) -> None:
             cov = []
             # No data from an earlier run may stand in for this one's in the gate.
             shutil.rmtree(f"{mm.coverage_dir}/py{session.python}", ignore_errors=True)
+        selection = helpers.selection_args(session.posargs)
+        if selection[:1] == ["--cells"]:
+            # `nox -s matrix -- SEL` gates exactly this selection: replacing the
+            # interpreter's earlier results is what was asked for.
+            selection.insert(2, "--overwrite-results")
         session.run(
             "migmatrix", "run", *matrix_args, "--python", str(session.python),
-            "--results-dir", mm.results_dir, *cov, *helpers.selection_args(session.posargs),
+            "--results-dir", mm.results_dir, *cov, *selection,
         )  # fmt: skip
 
     @nox.session(name="matrix", requires=[f"run-{py}" for py in axes.python])

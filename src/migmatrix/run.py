@@ -109,6 +109,7 @@ def build_command(
     manifest: str | None = None,
     timeout: float | None = None,
     run_id: str | None = None,
+    overwrite: bool = False,
     extra_args: Sequence[str] = (),
 ) -> list[str]:
     """The argv of one matrix run; `workers` 0 runs in-process without xdist.
@@ -136,6 +137,8 @@ def build_command(
         argv += [options.TIMEOUT.flag, str(timeout)]
     if run_id:
         argv += [options.RUN_ID.flag, run_id]
+    if overwrite:
+        argv += [options.OVERWRITE.flag]
     argv += list(extra_args)
     return argv
 
@@ -155,6 +158,7 @@ def run_matrix(
     timeout: float | None = None,
     run_id: str | None = None,
     allow_empty: bool = False,
+    overwrite: bool = False,
 ) -> RunSummary:
     """Run the matrix's cells of one interpreter in one pytest process; summarize what it left.
 
@@ -189,6 +193,7 @@ def run_matrix(
             manifest=manifest,
             timeout=timeout,
             run_id=run_id,
+            overwrite=overwrite,
             extra_args=[*extra_args, *pytest_args],
         )
         code = call_forwarding_signals(argv)
