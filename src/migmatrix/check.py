@@ -34,6 +34,7 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
     adapters: int = 0
     tests: dict[str, int] = field(default_factory=dict)
+    test_ids: dict[str, set[str]] = field(default_factory=dict)
 
 
 class _Collected:
@@ -117,6 +118,9 @@ def _collect(root: Path, phases: dict[Path, str], report: CheckReport) -> None:
         for folder, name in phases.items():
             if path == folder or folder in path.parents:
                 report.tests[name] = report.tests.get(name, 0) + 1
+                rel = path.relative_to(folder).as_posix()
+                test = "::".join([rel, *item.nodeid.split("::")[1:]])
+                report.test_ids.setdefault(name, set()).add(test)
     for folder, name in sorted(phases.items(), key=lambda kv: kv[1]):
         if not report.tests.get(name) and not any(name in f for f in plugin.failures):
             rel = os.path.relpath(folder, root)
@@ -124,6 +128,23 @@ def _collect(root: Path, phases: dict[Path, str], report: CheckReport) -> None:
                 f"phases.{name}: pytest collects no test in {rel}/ (files named test_*.py "
                 "with functions named test_*); every cell of the phase would be missing"
             )
+
+
+def phase_tests(matrix: Matrix, phase: str) -> set[str] | None:
+    """The test ids pytest collects in `phase`'s folder, as records name them; None if it fails.
+
+    Collected without `--matrix`, so a test id carries no cell parameter (`test_a.py::test_x`,
+    `test_a.py::test_p[2]`).
+    """
+    spec = next(p for p in matrix.phases if p.name == phase)
+    folder = (Path(matrix.root) / spec.path).resolve()
+    if not folder.is_dir():
+        return None
+    report = CheckReport()
+    _collect(Path(matrix.root), {folder: phase}, report)
+    if report.problems and not report.tests:
+        return None
+    return report.test_ids.get(phase, set())
 
 
 def run_check(matrix_path: str, out: TextIO) -> int:

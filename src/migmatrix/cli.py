@@ -252,9 +252,31 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         hint = f"did you mean {', '.join(close)}?" if close else "see `migmatrix plan`"
         msg = f"cell {args.cell!r} is not planned by {args.matrix}; {hint}"
         raise UsageError(msg)
+    if args.test:
+        _test_exists(matrix, cell, args.test)
     for line in explain(matrix, cell, args.test):
         out.write(line + "\n")
     return int(ExitCode.OK)
+
+
+def _test_exists(matrix: Matrix, cell: Cell, test: str) -> None:
+    """UsageError when pytest collects no test `test` in the cell's phase folder."""
+    from migmatrix.check import phase_tests
+
+    known = phase_tests(matrix, cell.phase)
+    if known is None:
+        return  # the folder does not collect: `migmatrix check` says why
+    plain = {t.split("[", 1)[0] for t in known}
+    if test in known or test.split("[", 1)[0] in plain:
+        return
+    folder = next(p.path for p in matrix.phases if p.name == cell.phase)
+    close = difflib.get_close_matches(test, sorted(known), n=3, cutoff=0.8)
+    hint = f"did you mean {', '.join(close)}?" if close else f"it has {len(known)} test(s)"
+    msg = (
+        f"test {test!r} does not exist in phase {cell.phase!r} ({folder}/): pytest collects "
+        f"no such test there; {hint} (test ids are FILE::NAME relative to the phase folder)"
+    )
+    raise UsageError(msg)
 
 
 def cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

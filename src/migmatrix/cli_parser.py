@@ -37,7 +37,9 @@ examples:
 _EXPLAIN_EXAMPLE = """\
 examples:
   migmatrix explain reproduction/deprecated/unit/py3.12
-  migmatrix explain reproduction/deprecated/unit/py3.12 test_isolation.py::test_shared_state
+  migmatrix explain reproduction/deprecated/unit/py3.12 test_bug.py::test_total_in_cents
+
+A TEST that pytest does not collect in the cell's phase folder is an error (exit 2).
 """
 
 _CHECK_EXAMPLE = """\

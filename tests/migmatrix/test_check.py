@@ -65,6 +65,7 @@ def test_check_names_the_bad_object_the_broken_suite_and_the_empty_phase(
     )
 
 
+@pytest.mark.slow  # a migmatrix process
 def test_check_passes_a_sound_project(project: Path) -> None:
     (project / "checkadapters" / "ssot.py").write_text("adaptor = object()\n", encoding="utf-8")
     (project / "suites" / "golden_path" / "test_path.py").write_text(
