@@ -299,12 +299,34 @@ class _CellJudge:
             self.keep.append(expectation)
         return answers
 
+    def _whole_cell(self, cell: Cell) -> tuple[Expectation, str]:
+        """What a cell without any result expected: from its phase's tests, when known.
+
+        The `*` item stands for every test of the phase, so it carries their
+        expectation (the commonest, when they differ, and the detail counts each),
+        not that of a test named `*`, which no rule names.
+        """
+        tests = self.sorted_tests.get(cell.phase, ())
+        if not tests:
+            return self.expectations.get(cell, ALL_TESTS), "no results for this cell"
+        counts: dict[Expectation, int] = {}
+        for test in tests:
+            expectation = self.expectations.get(cell, test)
+            counts[expectation] = counts.get(expectation, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].describe()))
+        if len(ranked) == 1:
+            # Named in the detail too: the reports group items by their detail.
+            only = ranked[0][0]
+            return only, f"no results for this cell, whose tests expect {only.describe()}"
+        words = ", ".join(f"{expectation.describe()} ({n})" for expectation, n in ranked)
+        return ranked[0][0], f"no results for this cell: its {len(tests)} test(s) expect {words}"
+
     def __call__(self, cell: Cell, recorded: Mapping[str, Record] | None) -> CellJudgement:
         expectations, new = self.expectations, new_judged
         gap = Verdict.INCOMPLETE if cell.id in self.incomplete_cells else Verdict.MISSING
         if not recorded:
-            expectation = expectations.get(cell, ALL_TESTS)
-            item = new((cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
+            expectation, detail = self._whole_cell(cell)
+            item = new((cell, ALL_TESTS, expectation, None, gap, detail))
             return CellJudgement(cell, (ALL_TESTS,), {}, None, {ALL_TESTS: item})
         named = self.named_of_phase.get(cell.phase, frozenset())
         common: Expectation | None = None

@@ -43,7 +43,7 @@ def test_declared_rules_without_coverage_data_make_the_gate_incomplete(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["gate", "results", "--json", "gate.json"]) == ExitCode.INCOMPLETE
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # the report wraps at its width
     assert "coverage rule(s) (gates.coverage: legacy-unreached, legacy-used)" in out
     assert "--matrix-coverage" in out
     assert "--no-coverage-rules" in out

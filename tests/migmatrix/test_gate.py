@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -310,8 +311,27 @@ def one_by_one(matrix: Matrix, records: list[Record]) -> dict[tuple[str, str], t
     for cell in cells:
         tests = recorded.get(cell.id)
         if not tests:
-            expectation, _ = expectation_for(matrix, cell, "*")
-            want[(cell.id, "*")] = (expectation, None, Verdict.MISSING, "no results for this cell")
+            # The cell stands for every test of its phase: the commonest expectation,
+            # and how many tests expect what.
+            every = [expectation_for(matrix, cell, t)[0] for t in sorted(phase_tests[cell.phase])]
+            if not every:
+                expectation, _ = expectation_for(matrix, cell, "*")
+                want[(cell.id, "*")] = (
+                    expectation,
+                    None,
+                    Verdict.MISSING,
+                    "no results for this cell",
+                )
+                continue
+            tally = Counter(every)
+            ranked = sorted(tally.items(), key=lambda kv: (-kv[1], kv[0].describe()))
+            words = ", ".join(f"{e.describe()} ({n})" for e, n in ranked)
+            if len(tally) > 1:
+                detail = f"no results for this cell: its {len(every)} test(s) expect {words}"
+            else:
+                only = ranked[0][0].describe()
+                detail = f"no results for this cell, whose tests expect {only}"
+            want[(cell.id, "*")] = (ranked[0][0], None, Verdict.MISSING, detail)
             continue
         for test in sorted(phase_tests[cell.phase]):
             expectation, _ = expectation_for(matrix, cell, test)
