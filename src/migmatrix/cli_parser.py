@@ -83,13 +83,16 @@ def _matrix_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _selection_args(parser: argparse.ArgumentParser) -> None:
+def _selection_args(parser: argparse.ArgumentParser, *, one_python: bool = False) -> None:
     parser.add_argument("--cells", metavar="SEL", help="cell selection expression, e.g. '*/ssot/*'")
     parser.add_argument(
         "--python",
         action="append",
         metavar="X.Y",
-        help="only these interpreters (repeatable; default: all of the matrix)",
+        help="the ONE interpreter to run (X.Y or a path; default: this one); migmatrix must "
+        "be installed for it: `nox -s run-X.Y` builds such an environment"
+        if one_python
+        else "only these interpreters (repeatable; default: all of the matrix)",
     )
 
 
@@ -108,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="plan + pytest + results files", epilog=_RUN_EXAMPLE, formatter_class=raw
     )
     _matrix_arg(run)
-    _selection_args(run)
+    _selection_args(run, one_python=True)
     run_options.add_to_argparse(run)
     run.add_argument(
         "--allow-empty",

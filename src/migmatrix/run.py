@@ -96,6 +96,38 @@ def find_python(python: str | None) -> str:
     return found
 
 
+# Prints the interpreter's X.Y (for the message), then imports what a matrix run needs.
+_PROBE = "import sys; print('%d.%d' % sys.version_info[:2]); import migmatrix.plugin, pytest, xdist"
+
+
+def _require_migmatrix(interpreter: str, asked: str) -> None:
+    """UsageError unless `interpreter` can import what a matrix run needs.
+
+    `migmatrix run --python 3.12` starts pytest with that interpreter, which has its
+    own site-packages: migmatrix installed for this one is not installed for it. A
+    pyenv shim of a version that is not active fails the same probe.
+    """
+    probe = subprocess.run(
+        [interpreter, "-c", _PROBE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode == 0:
+        return
+    said = [line for line in (probe.stderr or probe.stdout).splitlines() if line.strip()]
+    why = said[-1].strip() if said else f"exit {probe.returncode}"
+    printed = probe.stdout.split()
+    version = printed[0] if printed else asked.removeprefix("py")
+    msg = (
+        f"migmatrix is not installed for {interpreter} ({why}): `migmatrix run --python "
+        f"{asked}` runs pytest with that interpreter. Run `nox -s run-{version}` instead "
+        "(it makes an environment of that Python with the project and migmatrix), or "
+        f"install migmatrix, pytest and pytest-xdist for {interpreter}"
+    )
+    raise UsageError(msg)
+
+
 def build_command(
     matrix_path: str,
     *,
@@ -175,6 +207,8 @@ def run_matrix(
         msg = f"matrix file {matrix_path!r} does not exist; pass the right path with --matrix"
         raise UsageError(msg)
     interpreter = find_python(python)
+    if interpreter != sys.executable:
+        _require_migmatrix(interpreter, python or interpreter)
     if allow_empty and not _has_cells(matrix_path, cells, python):
         return RunSummary(pytest_code=0, nothing_to_run=True)
     fd, manifest = tempfile.mkstemp(prefix="migmatrix-run-", suffix=".json")
