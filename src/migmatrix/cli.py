@@ -15,8 +15,9 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
+from migmatrix import run_options
 from migmatrix.cli_parser import build_parser
 from migmatrix.errors import MigmatrixError, UsageError
 from migmatrix.model import Cell, CoverageVerdict, Matrix
@@ -68,6 +69,18 @@ def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _gate(args, out, err)
 
 
+def _environment_checked(matrix: Matrix, files: Any, merged: Any) -> Any:
+    """The merge, plus the environment check's problems (migmatrix.envs.check)."""
+    import dataclasses
+
+    from migmatrix.envs.check import environment_problems
+
+    found = environment_problems(
+        matrix, [(f.path, f.header.extra, (r.cell for r in f.records)) for f in files]
+    )
+    return dataclasses.replace(merged, problems=(*merged.problems, *found)) if found else merged
+
+
 def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from migmatrix.expect import stale_rules
     from migmatrix.gate import judge
@@ -86,7 +99,9 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not paths:
         msg = f"no results files (*.jsonl) in {', '.join(args.results)}; run `migmatrix run` first"
         raise UsageError(msg)
-    merged = merge(read_all(paths), matrix_digest=matrix.digest)
+    files = read_all(paths)
+    merged = merge(files, matrix_digest=matrix.digest)
+    merged = _environment_checked(matrix, files, merged)
     for note in merged.notes:
         err.write(f"migmatrix: {note}\n")
 
@@ -304,6 +319,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         run_id=args.run_id,
         allow_empty=args.allow_empty,
         overwrite=args.overwrite_results,
+        extra_args=run_options.to_argv(vars(args), [run_options.ENVIRONMENT]),
     )
     if summary.nothing_to_run:
         out.write(

@@ -63,8 +63,10 @@ class AdapterSpec:
     """One adapter as declared. With `components` and `sweep` it expands to many states.
 
     `object` is an import path `module:attribute`, resolved with the matrix
-    file's folder on sys.path. `sweep` is one of "chain", "pairwise", "all", or
-    None for a single state; `states` lists explicit component sets instead.
+    file's folder on sys.path, or "" for none (an environment adapter needs no
+    object: its suites import the installed package). `sweep` is one of "chain",
+    "pairwise", "all", or None for a single state; `states` lists explicit
+    component sets instead; `versions` makes one state per version instead.
     """
 
     name: str
@@ -76,6 +78,20 @@ class AdapterSpec:
     location: Location = NOWHERE
     # Where `object:` is written: an import failure found at run time points there.
     object_location: Location = NOWHERE
+    # An environment of its own (issue 15): what it installs, which git ref, which
+    # variables its test processes get; `versions` sweeps `{version}` in requirements.
+    requirements: tuple[str, ...] = ()
+    requirements_file: str | None = None
+    ref: str | None = None
+    repo: str | None = None
+    install: str = "."
+    env: tuple[tuple[str, str], ...] = ()
+    versions: tuple[str, ...] = ()
+
+    @property
+    def has_environment(self) -> bool:
+        """Whether this adapter's states run in an environment of their own (not in-process)."""
+        return bool(self.requirements or self.requirements_file or self.ref or self.env)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -42,10 +42,14 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import nox
 
 from migmatrix import noxhelpers as helpers
+from migmatrix.envs import git, install
+from migmatrix.envs.spec import DEFAULT, Environment
+from migmatrix.envs.unavailable import write_unavailable
 from migmatrix.errors import MigmatrixError
 from migmatrix.outcomes import ExitCode
 
@@ -70,7 +74,32 @@ class MatrixSessions:
 
     def install(self, session: nox.Session, *extras: str) -> None:
         """Install the project (with `extras` on its first spec) and migmatrix, once."""
-        first, *rest = self.project
+        wanted, layout = self._layout(extras, self.project)
+        helpers.install_project(session, *wanted, **layout)
+
+    def install_plan(self, *, replace_project: str | None = None) -> tuple[list[str], str]:
+        """The arguments of the project's install and their digest.
+
+        `replace_project` installs that folder (a checked-out ref) instead of the
+        first spec, not editable.
+        """
+        project = self.project
+        if replace_project is not None and project:
+            project = project[1:]
+        wanted, layout = self._layout((), project)
+        args, digest = helpers.install_plan(*wanted, **layout)
+        if replace_project is not None:
+            args = [replace_project, *args]
+        return args, digest
+
+    def _layout(
+        self, extras: Sequence[str], project: Sequence[str]
+    ) -> tuple[list[str], dict[str, Any]]:
+        """(extras of the first spec, install_project's keywords) for `project`."""
+        common = {"migmatrix": self.migmatrix, "editable": self.editable}
+        if not project:
+            return [], {"root": None, **common}
+        first, *rest = project
         folder, _, listed = first.partition("[")
         root = folder or "."
         wanted = [e.strip() for e in listed.rstrip("]").split(",") if e.strip()]
@@ -80,14 +109,7 @@ class MatrixSessions:
             os.path.relpath(spec, root) if os.path.isdir(spec.partition("[")[0]) else spec
             for spec in rest
         ]
-        helpers.install_project(
-            session,
-            *wanted,
-            root=root,
-            others=others,
-            migmatrix=self.migmatrix,
-            editable=self.editable,
-        )
+        return wanted, {"root": root, "others": others, **common}
 
 
 def matrix_sessions(
@@ -112,9 +134,6 @@ def matrix_sessions(
     `matrix` as the default session (unless `nox.options.sessions` was set). A
     noxfile that wants others sets them after the call.
     """
-    if not project:
-        msg = "matrix_sessions(project=...) needs at least one spec, e.g. ['.']"
-        raise ValueError(msg)
     try:
         axes = helpers.read_axes(matrix)
     except MigmatrixError as error:
@@ -144,9 +163,7 @@ def _register(mm: MatrixSessions, matrix: str, *, coverage: bool) -> None:
     axes = mm.axes
     matrix_args = ["--matrix", matrix]
 
-    @nox.session(name="run", python=list(axes.python), tags=["run"], default=False)
-    def run(session: nox.Session) -> None:
-        """One pytest-xdist run over every selected cell of this interpreter."""
+    def run_default(session: nox.Session) -> None:
         if str(session.python) not in helpers.selected_pythons(axes, session.posargs):
             session.skip(f"no selected cell runs on Python {session.python}")
         mm.install(session)
@@ -165,7 +182,44 @@ def _register(mm: MatrixSessions, matrix: str, *, coverage: bool) -> None:
             "--results-dir", mm.results_dir, *cov, *selection,
         )  # fmt: skip
 
-    @nox.session(name="matrix", requires=[f"run-{py}" for py in axes.python])
+    def run_environment(session: nox.Session, name: str) -> None:
+        python = str(session.python)
+        if (python, name) not in axes.cell_environments:
+            session.skip(f"environment {name} has no cell on Python {python}")
+        if not _prepare_environment(session, mm, matrix, name):
+            return
+        env = dict(_environment(axes, name).env)
+        session.run(
+            "migmatrix", "run", *matrix_args, "--python", python, "--matrix-environment", name,
+            "--results-dir", mm.results_dir, "--allow-empty",
+            *helpers.selection_args(session.posargs),
+            env=env,
+        )  # fmt: skip
+
+    names = [e.name for e in axes.environments]
+    if names and names != [DEFAULT]:
+        # Environment adapters: one session per (Python, environment), `run-3.12(before)`
+        # beside `run-3.12(default)`; `nox -s run-3.12` runs all of that Python's.
+        @nox.session(name="run", python=list(axes.python), tags=["run"], default=False)
+        @nox.parametrize("environment", [nox.param(n, id=n, tags=[n]) for n in names])
+        def run_each(session: nox.Session, environment: str) -> None:
+            """One pytest-xdist run over every selected cell of this (Python, environment)."""
+            if environment == DEFAULT:
+                run_default(session)
+            else:
+                run_environment(session, environment)
+
+        runs = [f"run-{py}({n})" for py in axes.python for n in names]
+    else:
+
+        @nox.session(name="run", python=list(axes.python), tags=["run"], default=False)
+        def run(session: nox.Session) -> None:
+            """One pytest-xdist run over every selected cell of this interpreter."""
+            run_default(session)
+
+        runs = [f"run-{py}" for py in axes.python]
+
+    @nox.session(name="matrix", requires=runs)
     def matrix_session(session: nox.Session) -> None:
         """The whole matrix: every interpreter's run, then the gate and the reports."""
         mm.install(session)
@@ -178,6 +232,12 @@ def _register(mm: MatrixSessions, matrix: str, *, coverage: bool) -> None:
         # Exactly the files these runs wrote: a file left by an earlier run of another
         # Python (or another matrix.yaml) is not part of this verdict.
         files = [f"{mm.results_dir}/py{py}.jsonl" for py in found]
+        files += [
+            f"{mm.results_dir}/py{py}-{name}.jsonl"
+            for py, name in axes.cell_environments
+            if py in found and name != DEFAULT
+        ]
+        files = [f for f in files if os.path.exists(f)] or files
         data = [f"{mm.coverage_dir}/py{py}" for py in found]
         extra = [*pythons, *helpers.selection_args(session.posargs)]
         if not coverage or os.environ.get("MIGMATRIX_COVERAGE", "1") == "0":
@@ -199,12 +259,99 @@ def _register(mm: MatrixSessions, matrix: str, *, coverage: bool) -> None:
     )
     def cell(session: nox.Session, cell: str) -> None:
         """One cell, for debugging it alone or fanning the matrix out by tag."""
-        mm.install(session)
         exact = f"{cell}/py{session.python}"
+        name = next((n for p, i, n in _cell_envs(axes) if i == exact), DEFAULT)
+        extra: list[str] = []
+        env: dict[str, str] = {}
+        if name == DEFAULT:
+            mm.install(session)
+        else:
+            if not _prepare_environment(session, mm, matrix, name, cells=exact):
+                return
+            extra = ["--matrix-environment", name]
+            env = dict(_environment(axes, name).env)
         session.run(
             "migmatrix", "run", *matrix_args, "--python", str(session.python), "--cells", exact,
-            "--results-dir", mm.results_dir, "--allow-empty", *session.posargs,
+            "--results-dir", mm.results_dir, "--allow-empty", *extra, *session.posargs, env=env,
         )  # fmt: skip
+
+
+def _environment(axes: helpers.Axes, name: str) -> Environment:
+    found: Environment = next(e for e in axes.environments if e.name == name)
+    return found
+
+
+def _cell_envs(axes: helpers.Axes) -> list[tuple[str, str, str]]:
+    """(python, cell id, environment name) of every planned cell."""
+    by_state = {e.name for e in axes.environments if e.name != DEFAULT}
+    found = []
+    for python, cell_id in axes.cell_ids:
+        state = cell_id.split("/")[1]
+        found.append((python, cell_id, state if state in by_state else DEFAULT))
+    return found
+
+
+def _prepare_environment(
+    session: nox.Session,
+    mm: MatrixSessions,
+    matrix: str,
+    name: str,
+    cells: str | None = None,
+) -> bool:
+    """Install environment `name` into the session's environment, in ONE install, once.
+
+    False when it cannot be installed: its cells' `unavailable` records are written
+    instead (the installer's message in each), and the session ends successfully,
+    so the gate judges them. A ref that does not exist or a pin the install did
+    not honour stops the session with one line.
+    """
+    environment = _environment(mm.axes, name)
+    python = str(session.python)
+    location = str(session.virtualenv.location)
+    exe = os.path.join(session.bin, "python")
+    ref: dict[str, str] | None = None
+    checkout: str | None = None
+    try:
+        if environment.ref is not None:
+            repo = environment.repo or _repository_root(matrix)
+            folder, commit = git.checkout(repo, environment.ref, _ref_cache())
+            checkout = str(folder)
+            ref = {"ref": environment.ref, "repo": repo, "commit": commit}
+        replace = None
+        if checkout is not None and environment.repo is None:
+            replace = install.install_args(environment, (), checkout)[0]
+        base, digest = mm.install_plan(replace_project=replace)
+        if replace is None:
+            args = install.install_args(environment, base, checkout)
+        else:
+            args = [*base, *install.install_args(environment, (), None)]
+        spec = environment.spec_hash(python, digest, *args, ref["commit"] if ref else "")
+        done = install.install(
+            environment, python=exe, prefix=location, args=args, spec_hash=spec, ref=ref,
+            log=session.log,
+        )  # fmt: skip
+    except MigmatrixError as error:
+        session.error(str(error))
+    if done.unavailable is None:
+        return True
+    session.warn(f"environment {name} cannot be installed on Python {python}: {done.unavailable}")
+    written = write_unavailable(
+        matrix, python=python, environment=name, message=done.unavailable,
+        results_dir=mm.results_dir, cells=cells,
+    )  # fmt: skip
+    if written is not None:
+        session.log(f"its cells are unavailable: {written}")
+    return False
+
+
+def _repository_root(matrix: str) -> str:
+    """The git repository holding the matrix file (a `ref` without `repo` is one of its refs)."""
+    return os.path.dirname(os.path.abspath(matrix)) or "."
+
+
+def _ref_cache() -> str:
+    """Where checked-out refs are kept: one folder per commit, shared by every session."""
+    return os.path.join(".nox", "_migmatrix_refs")
 
 
 def _gate(

@@ -59,6 +59,10 @@ class Axes:
     python: tuple[str, ...]
     cells: tuple[tuple[str, str, str, str], ...]  # (phase, adapter state, adapter base, env)
     cell_ids: tuple[tuple[str, str], ...] = ()  # (python, cell id) of every planned cell
+    # The matrix's environments (migmatrix.envs.spec.Environment), DEFAULT first if any.
+    environments: tuple[Any, ...] = ()
+    # (python, environment name) of every planned cell's environment, in plan order.
+    cell_environments: tuple[tuple[str, str], ...] = ()
 
 
 def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
@@ -68,6 +72,7 @@ def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
     message here as everywhere; swept adapters are expanded into their states,
     so a per-cell session exists for every planned intermediate state.
     """
+    from migmatrix.envs.spec import environment_of, environments
     from migmatrix.load import load_matrix  # needs PyYAML and jsonschema: the PEP 723 block
     from migmatrix.plan import plan_cells
 
@@ -76,7 +81,14 @@ def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
     seen: dict[tuple[str, str, str, str], None] = {}
     for cell in planned:
         seen.setdefault((cell.phase, cell.adapter, cell.adapter_base, cell.env), None)
-    return Axes(matrix.python, tuple(seen), tuple((c.python, c.id) for c in planned))
+    per_cell = dict.fromkeys((c.python, environment_of(matrix, c)) for c in planned)
+    return Axes(
+        matrix.python,
+        tuple(seen),
+        tuple((c.python, c.id) for c in planned),
+        environments(matrix),
+        tuple(per_cell),
+    )
 
 
 def selected_pythons(axes: Axes, posargs: Sequence[str]) -> tuple[str, ...]:
@@ -161,14 +173,15 @@ def interpreter_available(version: str) -> bool:
 def install_project(
     session: Any,
     *extras: str,
-    root: str = ".",
+    root: str | None = ".",
     others: Sequence[str] = (),
     migmatrix: Sequence[str] = (),
     editable: bool = True,
 ) -> None:
     """Install the project and `others` (with extras) into the session's env, once.
 
-    `others` are further projects of the repository, as pip specs relative to
+    `root` None installs no project of its own (a matrix folder that only holds
+    suites). `others` are further projects of the repository, as pip specs relative to
     `root` (`path[extra,...]`), e.g. a system under test packaged apart, or
     requirements from an index (`somelib==1.2`). Local folders are installed
     editable unless `editable` is False. `migmatrix` is the harness's own install
@@ -180,7 +193,30 @@ def install_project(
     makes uv write .pyc files, which matters here because PYTHONDONTWRITEBYTECODE
     would otherwise make every reused environment recompile pytest at each start.
     """
-    specs = [f"{root}[{','.join(extras)}]" if extras else root]
+    args, digest = install_plan(
+        *extras, root=root, others=others, migmatrix=migmatrix, editable=editable
+    )
+    location = getattr(session.virtualenv, "location", None)
+    stamp = Path(location) / _STAMP if location else None
+    if stamp is not None and stamp.exists() and stamp.read_text() == digest:
+        session.log("environment up to date: nothing to install")
+        return
+    if args:
+        session.install(*args, env={"UV_COMPILE_BYTECODE": "1"})
+    if stamp is not None:
+        stamp.write_text(digest)
+
+
+def install_plan(
+    *extras: str,
+    root: str | None = ".",
+    others: Sequence[str] = (),
+    migmatrix: Sequence[str] = (),
+    editable: bool = True,
+) -> tuple[list[str], str]:
+    """The installer arguments of `install_project`, and the digest its stamp holds."""
+    specs = [] if root is None else [f"{root}[{','.join(extras)}]" if extras else root]
+    root = "." if root is None else root
     specs += [os.path.join(root, other) if _is_local(root, other) else other for other in others]
     digest = hashlib.sha256()
     args: list[str] = []
@@ -198,14 +234,7 @@ def install_project(
         if (folder / "pyproject.toml").is_file():
             digest.update((folder / "pyproject.toml").read_bytes())
     digest.update("\0".join(args).encode())
-    location = getattr(session.virtualenv, "location", None)
-    stamp = Path(location) / _STAMP if location else None
-    if stamp is not None and stamp.exists() and stamp.read_text() == digest.hexdigest():
-        session.log("environment up to date: nothing to install")
-        return
-    session.install(*args, env={"UV_COMPILE_BYTECODE": "1"})
-    if stamp is not None:
-        stamp.write_text(digest.hexdigest())
+    return args, digest.hexdigest()
 
 
 def _is_local(root: str, spec: str) -> bool:

@@ -100,23 +100,23 @@ OVERWRITE = Option(
     switch=True,
 )
 
+ENVIRONMENT = Option(
+    "--matrix-environment",
+    "NAME",
+    "run only the cells of this environment (an environment adapter's state, installed "
+    "by `nox -s run-X.Y(NAME)`); default: the in-process adapters' cells",
+)
+
 # Every option of the plugin, in the order `pytest --help` lists them.
 PLUGIN_OPTIONS = (
-    MATRIX,
-    CELLS,
-    SHARD,
-    DURATIONS,
-    RESULTS_DIR,
-    TIMEOUT,
-    COVERAGE,
-    MANIFEST,
-    RUN_ID,
+    *(MATRIX, CELLS, SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, MANIFEST, RUN_ID),
+    ENVIRONMENT,
     OVERWRITE,
 )
 
 # The ones `migmatrix run` takes too and passes on unchanged (it declares `--matrix`
 # and `--cells` with the other subcommands, and writes `--matrix-manifest` itself).
-RUN_OPTIONS = (SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, RUN_ID, OVERWRITE)
+RUN_OPTIONS = (SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, RUN_ID, ENVIRONMENT, OVERWRITE)
 
 
 def add_to_pytest(group: Any, options: Iterable[Option] = PLUGIN_OPTIONS) -> None:

@@ -60,6 +60,7 @@ def pytest_load_initial_conftests(
         known.matrix_timeout,
         known.run_id,
         known.matrix_durations,
+        known.matrix_environment,
     )
     key = handoff.run_key(known.matrix, where, *given)
     run = handoff.take(key)
@@ -74,6 +75,7 @@ def pytest_load_initial_conftests(
                 timeout=known.matrix_timeout,
                 run_id=known.run_id,
                 durations=known.matrix_durations,
+                environment=known.matrix_environment,
             )
         except MigmatrixError as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -95,6 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(sut, "migmatrix-sut")
     # Imported here for the reason given in pytest_load_initial_conftests.
     from migmatrix.plugin.controller import MatrixController
+    from migmatrix.plugin.environment import EnvironmentCheck
     from migmatrix.plugin.interrupt import terminate_as_interrupt
     from migmatrix.plugin.run_state import WORKERINPUT_KEY
     from migmatrix.plugin.worker import MatrixWorker
@@ -113,3 +116,4 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(terminate_as_interrupt())
     if workerinput is not None or not distributed:
         config.pluginmanager.register(MatrixWorker(config, run), "migmatrix-worker")
+    config.pluginmanager.register(EnvironmentCheck(config, run), "migmatrix-environment")

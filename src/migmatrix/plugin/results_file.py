@@ -28,6 +28,7 @@ def results_header(run: MatrixRun) -> ResultsHeader:
         selection=run.selection,
         shard=run.shard_text,
         started=run.started,
+        extra=dict(run.header_extra),
     )
 
 

@@ -18,7 +18,7 @@ import enum
 from collections.abc import Iterable, Sequence
 
 from migmatrix.model import Cell, CellJudgement, GateResult
-from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Verdict
+from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Outcome, Verdict
 from migmatrix.report.summary import judgements
 
 
@@ -119,11 +119,14 @@ def cell_mark(block: CellJudgement) -> Mark:
     Any unexpected verdict makes it unexpected; else a flaky test makes it
     flaky, a reproduced failure "failed as expected". A cell all of whose tests
     were expected to skip, and did, is a state that cannot run there:
-    unavailable. Anything else passed as expected.
+    unavailable; so is a cell whose environment could not be installed, as
+    expected. Anything else passed as expected.
     """
     verdicts = {judged.verdict for judged in block.other.values()}
     if verdicts & UNEXPECTED_VERDICTS:
         return Mark.UNEXPECTED
+    if block.records and all(r.outcome is Outcome.UNAVAILABLE for r in block.records.values()):
+        return Mark.UNAVAILABLE  # its environment could not be installed, as expected
     if Verdict.FLAKY in verdicts:
         return Mark.FLAKY
     if Verdict.REPRODUCED in verdicts:
