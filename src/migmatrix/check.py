@@ -64,6 +64,8 @@ def check_matrix(matrix: Matrix) -> CheckReport:
     """Import every adapter object and collect every phase folder of `matrix`."""
     report = CheckReport()
     for spec in matrix.adapters:
+        if not spec.object:
+            continue  # an environment adapter: nox installs its state, the suites import it
         try:
             load_adapter_object(matrix, spec.name)
         except MigmatrixError as exc:
@@ -156,10 +158,12 @@ def run_check(matrix_path: str, out: TextIO) -> int:
     for problem in report.problems:
         out.write(f"{problem}\n")
     tests = ", ".join(f"{name} {n}" for name, n in sorted(report.tests.items()))
-    summary = (
-        f"{report.adapters} of {len(matrix.adapters)} adapter object(s) imported; "
-        f"tests collected per phase: {tests or 'none'}"
-    )
+    objects = sum(1 for spec in matrix.adapters if spec.object)
+    environments = len(matrix.adapters) - objects
+    summary = f"{report.adapters} of {objects} adapter object(s) imported; "
+    if environments:
+        summary += f"{environments} environment adapter(s) (installed by `nox -s matrix`); "
+    summary += f"tests collected per phase: {tests or 'none'}"
     if report.problems:
         out.write(f"migmatrix check: {len(report.problems)} problem(s); {summary}\n")
         return int(ExitCode.USAGE)

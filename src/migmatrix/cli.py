@@ -345,7 +345,14 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return run_check(args.matrix, out)
 
 
+def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from migmatrix.init import run_init
+
+    return run_init(args.dir, args.shape, out, package=args.package, old=args.old, new=args.new)
+
+
 COMMANDS = {
+    "init": cmd_init,
     "check": cmd_check,
     "run": cmd_run,
     "gate": cmd_gate,

@@ -42,6 +42,17 @@ examples:
 A TEST that pytest does not collect in the cell's phase folder is an error (exit 2).
 """
 
+_INIT_EXAMPLE = """\
+examples:
+  migmatrix init                                # runtime switch: adapters/migration.py
+  migmatrix init --shape versions --package tomli --old 1.2.2 --new 1.2.3
+
+Writes matrix.yaml (commented), suites/reproduction and suites/golden_path with an
+example test each, the adapter module (runtime shape) and noxfile.py. A file that
+exists is kept, never overwritten, and named. Then: `nox -s matrix`
+(docs/adopting.md is the ten-minute guide).
+"""
+
 _CHECK_EXAMPLE = """\
 example:
   migmatrix check                               # before a run: exit 0 ok, 2 with the problems
@@ -179,6 +190,24 @@ def build_parser() -> argparse.ArgumentParser:
     _matrix_arg(explain)
     explain.add_argument("cell", metavar="CELL", help="a cell id")
     explain.add_argument("test", metavar="TEST", nargs="?", help="a test id")
+
+    init = sub.add_parser(
+        "init",
+        help="write a working matrix skeleton here (never overwrites a file)",
+        epilog=_INIT_EXAMPLE,
+        formatter_class=raw,
+    )
+    init.add_argument(
+        "--shape",
+        choices=["runtime", "versions"],
+        default="runtime",
+        help="runtime: states are a switch in one build (in-process adapters, the default); "
+        "versions: states are releases installed in environments of their own",
+    )
+    init.add_argument("--dir", default=".", help="the project folder (default: here)")
+    init.add_argument("--package", help="versions: the distribution that changes release")
+    init.add_argument("--old", metavar="VERSION", help="versions: the release migrated from")
+    init.add_argument("--new", metavar="VERSION", help="versions: the release migrated to")
 
     check = sub.add_parser(
         "check",
