@@ -41,9 +41,13 @@ class InitReport:
 
 
 def _templates(shape: str) -> list[tuple[str, Any]]:
-    """(relative target path, template) of every file of a shape, sorted."""
+    """(relative target path, template) of every file of a shape, sorted.
+
+    `templates/common/` holds what both shapes write (the suite packages); a shape's
+    own folder holds the rest.
+    """
     # Read through importlib.resources: the templates are package data, in a wheel or a zip too.
-    root = resources.files("migmatrix.init").joinpath("templates").joinpath(shape)
+    templates = resources.files("migmatrix.init").joinpath("templates")
     found: list[tuple[str, Any]] = []
 
     def walk(folder: Any, prefix: str) -> None:
@@ -53,7 +57,8 @@ def _templates(shape: str) -> list[tuple[str, Any]]:
             elif entry.name.endswith(SUFFIX):
                 found.append((prefix + entry.name[: -len(SUFFIX)], entry))
 
-    walk(root, "")
+    walk(templates.joinpath("common"), "")
+    walk(templates.joinpath(shape), "")
     return sorted(found, key=lambda pair: pair[0])
 
 
