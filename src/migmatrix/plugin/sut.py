@@ -9,13 +9,14 @@ may define its own `sut` (the demo's does, to reach a server in staging); a
 conftest fixture wins over a plugin's.
 
 Without `--matrix` there is no `cell` to give: a suite run as plain `pytest
-suites/` gets, instead of pytest's "fixture 'cell' not found", an error saying
-how to run it.
+suites/` fails its setup with pytest's "fixture 'cell' not found", to which
+`NoMatrix` adds how to run it. It adds to the error rather than defining a `cell`
+fixture of its own, which could shadow another plugin's fixture of that name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -34,15 +35,26 @@ def sut(cell: Any) -> Iterator[Any]:
         yield system
 
 
-class NoMatrix:
-    """Registered when `--matrix` is absent: a `cell` that says how to get one."""
+HINT = (
+    "migmatrix: the `cell` fixture (and `sut`) exists only in a matrix run: run "
+    "`pytest --matrix matrix.yaml` (or `migmatrix run`, `nox -s matrix`)"
+)
 
-    @pytest.fixture
-    def cell(self, request: pytest.FixtureRequest) -> Any:
-        """Only a matrix run has cells: this fixture fails the test saying how to start one."""
-        msg = (
-            f"{request.node.nodeid} asks for the `cell` fixture, which exists only in a "
-            "matrix run: run `pytest --matrix matrix.yaml` (or `migmatrix run`, "
-            "`nox -s matrix`)"
-        )
-        pytest.fail(msg, pytrace=False)
+
+class NoMatrix:
+    """Registered when `--matrix` is absent: a missing `cell` fixture's error says why."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        excinfo = call.excinfo
+        if (
+            report.when == "setup"
+            and excinfo is not None
+            and excinfo.errisinstance(pytest.FixtureLookupError)
+            and getattr(excinfo.value, "argname", None) in ("cell", "sut")
+        ):
+            report.longrepr = f"{report.longrepr}\n\n{HINT}"
+        return report
