@@ -12,7 +12,7 @@ pytest-xdist registers its `DSession` only on the controller:
   parametrization, shards, the `cell` fixture, coverage contexts, time limits,
   raw outcomes;
 - `sut`, the fixture that opens the cell's adapter (`adapter.open(cell)`); without
-  `--matrix`, `sut.NoMatrix`, a `cell` fixture that says to run with `--matrix`.
+  `--matrix`, `sut.NoMatrix`, which adds to a missing `cell` fixture's error how to run.
 
 Without xdist (`-n0`, `-p no:xdist`) the one process is both, and both are
 registered. What the controller knows reaches the workers through xdist's
