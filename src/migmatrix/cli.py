@@ -226,12 +226,9 @@ def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.shards < 1:
             msg = f"--shards must be at least 1, got {args.shards}"
             raise UsageError(msg)
-        pythons = [p for p in matrix.python if any(c.python == p for c in cells)]
-        include = [
-            {"python": python, "shard": f"{i}/{args.shards}"}
-            for python in pythons
-            for i in range(1, args.shards + 1)
-        ]
+        from migmatrix.envs.spec import ci_jobs
+
+        include = ci_jobs(matrix, cells, args.shards)
         out.write(json.dumps({"include": include}, sort_keys=True) + "\n")
         return int(ExitCode.OK)
     if args.json:
@@ -301,10 +298,23 @@ def cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return int(ExitCode.OK)
 
 
+def _environment_variables(matrix_path: str, name: str) -> None:
+    """Set an environment adapter's `env:` for the pytest this command starts (its child)."""
+    from migmatrix.envs.spec import named
+
+    try:
+        environment = named(_load(matrix_path), name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    os.environ.update(dict(environment.env))
+
+
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.python and len(args.python) > 1:
         msg = "`migmatrix run` runs one interpreter; give one --python (nox runs each in turn)"
         raise UsageError(msg)
+    if args.matrix_environment:
+        _environment_variables(args.matrix, args.matrix_environment)
     summary = run_matrix(
         args.matrix,
         cells=args.cells,

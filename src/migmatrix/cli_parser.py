@@ -31,7 +31,8 @@ examples:
   migmatrix plan                                # cell ids, one per line
   migmatrix plan --cells 'golden_path/*' --python 3.12 --json
   migmatrix plan --ci-jobs --shards 3           # GitHub Actions job matrix JSON:
-  #   {"include": [{"python": "3.10", "shard": "1/3"}, ...]}
+  #   {"include": [{"environment": "default", "python": "3.10", "session": "run-3.10",
+  #                 "shard": "1/3"}, ...]}   one job per (python, environment, shard)
 """
 
 _EXPLAIN_EXAMPLE = """\

@@ -335,6 +335,11 @@ def _prepare_environment(
     if done.unavailable is None:
         return True
     session.warn(f"environment {name} cannot be installed on Python {python}: {done.unavailable}")
+    args = list(session.posargs)
+    shard = args[args.index("--shard") + 1] if "--shard" in args[:-1] else None
+    if shard is not None and not shard.startswith("1/"):
+        # One shard of a split writes the environment's records; the others would repeat them.
+        return False
     written = write_unavailable(
         matrix, python=python, environment=name, message=done.unavailable,
         results_dir=mm.results_dir, cells=cells,

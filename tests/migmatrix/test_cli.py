@@ -121,10 +121,9 @@ def test_plan_lists_cells_json_and_ci_jobs(
     assert main(["plan", "--ci-jobs", "--shards", "2"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "include": [
-            {"python": "3.12", "shard": "1/2"},
-            {"python": "3.12", "shard": "2/2"},
-            {"python": "3.13", "shard": "1/2"},
-            {"python": "3.13", "shard": "2/2"},
+            {"python": py, "environment": "default", "session": f"run-{py}", "shard": shard}
+            for py in ("3.12", "3.13")
+            for shard in ("1/2", "2/2")
         ]
     }
 

@@ -127,3 +127,27 @@ def named(matrix: Matrix, name: str) -> Environment:
     known = ", ".join(e.name for e in environments(matrix))
     msg = f"no environment {name!r} in {matrix.path} (its environments: {known})"
     raise ValueError(msg)
+
+
+def ci_jobs(matrix: Matrix, cells: Sequence[Cell], shards: int) -> list[dict[str, str]]:
+    """The CI job matrix: one job per (python, environment, shard) that has selected cells.
+
+    Each job names the nox session that runs it (`run-3.12`, or `run-3.12(before)`
+    once the matrix has environment adapters), so a workflow runs
+    `nox -s "$SESSION" -- --shard "$SHARD"` whatever the environment.
+    """
+    names = [e.name for e in environments(matrix)]
+    parametrized = names != [DEFAULT]
+    present = {(c.python, environment_of(matrix, c)) for c in cells}
+    jobs = []
+    for python in matrix.python:
+        for name in names:
+            if (python, name) not in present:
+                continue
+            session = f"run-{python}({name})" if parametrized else f"run-{python}"
+            for i in range(1, shards + 1):
+                jobs.append(
+                    {"python": python, "environment": name, "session": session,
+                     "shard": f"{i}/{shards}"}
+                )  # fmt: skip
+    return jobs
