@@ -14,11 +14,9 @@ values, then awaits the loop-bound cleanup of any fixture value that has one
 in that same loop. A fresh loop per test keeps tests independent, as the cells
 interleaving on one worker require.
 
-Every module of `netra_backend.app` is imported when this conftest loads (at
-collection), so the module-level lines of the system under test (imports, class
-and def statements) run outside any cell's coverage context. A coverage rule such
-as "no line of the legacy engine runs in an ssot cell" then counts what cells
-execute, not which cell happened to import a module first.
+A coverage rule such as "no line of the legacy engine runs in an ssot cell" counts
+what cells execute, not which cell happened to import a module first: the harness
+never charges a cell with import-time lines (docs/adapters.md).
 """
 
 from __future__ import annotations
@@ -29,19 +27,6 @@ from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any
 
 import pytest
-
-
-def _import_system_under_test() -> None:
-    import importlib
-    import pkgutil
-
-    import netra_backend.app as app
-
-    for module in pkgutil.walk_packages(app.__path__, prefix="netra_backend.app."):
-        importlib.import_module(module.name)
-
-
-_import_system_under_test()
 
 
 @pytest.fixture

@@ -8,14 +8,16 @@ exit code. They raise `MigmatrixError` for anything the user must fix; only
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import json
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
+from migmatrix import run_options
 from migmatrix.cli_parser import build_parser
 from migmatrix.errors import MigmatrixError, UsageError
 from migmatrix.model import Cell, CoverageVerdict, Matrix
@@ -67,6 +69,18 @@ def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _gate(args, out, err)
 
 
+def _environment_checked(matrix: Matrix, files: Any, merged: Any) -> Any:
+    """The merge, plus the environment check's problems (migmatrix.envs.check)."""
+    import dataclasses
+
+    from migmatrix.envs.check import environment_problems
+
+    found = environment_problems(
+        matrix, [(f.path, f.header.extra, (r.cell for r in f.records)) for f in files]
+    )
+    return dataclasses.replace(merged, problems=(*merged.problems, *found)) if found else merged
+
+
 def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from migmatrix.expect import stale_rules
     from migmatrix.gate import judge
@@ -85,14 +99,28 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not paths:
         msg = f"no results files (*.jsonl) in {', '.join(args.results)}; run `migmatrix run` first"
         raise UsageError(msg)
-    merged = merge(read_all(paths), matrix_digest=matrix.digest)
+    files = read_all(paths)
+    merged = merge(files, matrix_digest=matrix.digest)
+    merged = _environment_checked(matrix, files, merged)
     for note in merged.notes:
         err.write(f"migmatrix: {note}\n")
 
     verdicts: tuple[CoverageVerdict, ...] = ()
     total: float | None = None
     coverage_html: str | None = None
-    if args.coverage_data or args.coverage_dir:
+    if args.no_coverage_rules:
+        verdicts = tuple(
+            CoverageVerdict(
+                rule, passed=True, detail="not checked (--no-coverage-rules)", skipped=True
+            )
+            for rule in matrix.gates.coverage
+        )
+    elif matrix.gates.coverage and not (args.coverage_data or args.coverage_dir):
+        # A rule with nothing to check must never read as a pass: the data is incomplete.
+        merged = dataclasses.replace(
+            merged, problems=(*merged.problems, _no_coverage_data(matrix, args.matrix))
+        )
+    elif args.coverage_data or args.coverage_dir:
         from migmatrix.coverage_rules import combine_folder, evaluate_coverage
 
         if args.coverage_data:
@@ -173,6 +201,16 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return result.exit_code
 
 
+def _no_coverage_data(matrix: Matrix, path: str) -> str:
+    names = ", ".join(rule.name for rule in matrix.gates.coverage)
+    return (
+        f"{path} declares {len(matrix.gates.coverage)} coverage rule(s) (gates.coverage: "
+        f"{names}) but the gate got no coverage data: run with `--matrix-coverage DIR` "
+        "(`migmatrix run --matrix-coverage results/coverage`; `nox -s matrix` does) and gate "
+        "with `--coverage-dir DIR`, or pass --no-coverage-rules to leave the rules unchecked"
+    )
+
+
 def _coverage_html(data_file: str, directory: str) -> str:
     """coverage.py's own HTML report, with the contexts (cell ids) of every line shown."""
     from migmatrix.covctl import html_report
@@ -188,12 +226,9 @@ def cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.shards < 1:
             msg = f"--shards must be at least 1, got {args.shards}"
             raise UsageError(msg)
-        pythons = [p for p in matrix.python if any(c.python == p for c in cells)]
-        include = [
-            {"python": python, "shard": f"{i}/{args.shards}"}
-            for python in pythons
-            for i in range(1, args.shards + 1)
-        ]
+        from migmatrix.envs.spec import ci_jobs
+
+        include = ci_jobs(matrix, cells, args.shards)
         out.write(json.dumps({"include": include}, sort_keys=True) + "\n")
         return int(ExitCode.OK)
     if args.json:
@@ -229,9 +264,31 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         hint = f"did you mean {', '.join(close)}?" if close else "see `migmatrix plan`"
         msg = f"cell {args.cell!r} is not planned by {args.matrix}; {hint}"
         raise UsageError(msg)
+    if args.test:
+        _test_exists(matrix, cell, args.test)
     for line in explain(matrix, cell, args.test):
         out.write(line + "\n")
     return int(ExitCode.OK)
+
+
+def _test_exists(matrix: Matrix, cell: Cell, test: str) -> None:
+    """UsageError when pytest collects no test `test` in the cell's phase folder."""
+    from migmatrix.check import phase_tests
+
+    known = phase_tests(matrix, cell.phase)
+    if known is None:
+        return  # the folder does not collect: `migmatrix check` says why
+    plain = {t.split("[", 1)[0] for t in known}
+    if test in known or test.split("[", 1)[0] in plain:
+        return
+    folder = next(p.path for p in matrix.phases if p.name == cell.phase)
+    close = difflib.get_close_matches(test, sorted(known), n=3, cutoff=0.8)
+    hint = f"did you mean {', '.join(close)}?" if close else f"it has {len(known)} test(s)"
+    msg = (
+        f"test {test!r} does not exist in phase {cell.phase!r} ({folder}/): pytest collects "
+        f"no such test there; {hint} (test ids are FILE::NAME relative to the phase folder)"
+    )
+    raise UsageError(msg)
 
 
 def cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -241,10 +298,23 @@ def cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return int(ExitCode.OK)
 
 
+def _environment_variables(matrix_path: str, name: str) -> None:
+    """Set an environment adapter's `env:` for the pytest this command starts (its child)."""
+    from migmatrix.envs.spec import named
+
+    try:
+        environment = named(_load(matrix_path), name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    os.environ.update(dict(environment.env))
+
+
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.python and len(args.python) > 1:
         msg = "`migmatrix run` runs one interpreter; give one --python (nox runs each in turn)"
         raise UsageError(msg)
+    if args.matrix_environment:
+        _environment_variables(args.matrix, args.matrix_environment)
     summary = run_matrix(
         args.matrix,
         cells=args.cells,
@@ -258,6 +328,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         timeout=args.matrix_timeout,
         run_id=args.run_id,
         allow_empty=args.allow_empty,
+        overwrite=args.overwrite_results,
+        extra_args=run_options.to_argv(vars(args), [run_options.ENVIRONMENT]),
     )
     if summary.nothing_to_run:
         out.write(
@@ -277,7 +349,21 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return int(code)
 
 
+def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from migmatrix.check import run_check
+
+    return run_check(args.matrix, out)
+
+
+def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from migmatrix.init import run_init
+
+    return run_init(args.dir, args.shape, out, package=args.package, old=args.old, new=args.new)
+
+
 COMMANDS = {
+    "init": cmd_init,
+    "check": cmd_check,
     "run": cmd_run,
     "gate": cmd_gate,
     "plan": cmd_plan,

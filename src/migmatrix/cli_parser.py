@@ -31,13 +31,36 @@ examples:
   migmatrix plan                                # cell ids, one per line
   migmatrix plan --cells 'golden_path/*' --python 3.12 --json
   migmatrix plan --ci-jobs --shards 3           # GitHub Actions job matrix JSON:
-  #   {"include": [{"python": "3.10", "shard": "1/3"}, ...]}
+  #   {"include": [{"environment": "default", "python": "3.10", "session": "run-3.10",
+  #                 "shard": "1/3"}, ...]}   one job per (python, environment, shard)
 """
 
 _EXPLAIN_EXAMPLE = """\
 examples:
   migmatrix explain reproduction/deprecated/unit/py3.12
-  migmatrix explain reproduction/deprecated/unit/py3.12 test_isolation.py::test_shared_state
+  migmatrix explain reproduction/deprecated/unit/py3.12 test_bug.py::test_total_in_cents
+
+A TEST that pytest does not collect in the cell's phase folder is an error (exit 2).
+"""
+
+_INIT_EXAMPLE = """\
+examples:
+  migmatrix init                                # runtime switch: adapters/migration.py
+  migmatrix init --shape versions --package tomli --old 1.2.2 --new 1.2.3
+
+Writes matrix.yaml (commented), suites/reproduction and suites/golden_path with an
+example test each, the adapter module (runtime shape) and noxfile.py. A file that
+exists is kept, never overwritten, and named. Then: `nox -s matrix`
+(docs/adopting.md is the ten-minute guide).
+"""
+
+_CHECK_EXAMPLE = """\
+example:
+  migmatrix check                               # before a run: exit 0 ok, 2 with the problems
+
+Imports each adapter's `object:` as a run does and collects each phase folder with
+pytest (--collect-only: nothing runs, no results are written). Each problem is one
+line naming the matrix.yaml line or the suite file that fails.
 """
 
 _SCHEMA_EXAMPLE = """\
@@ -72,13 +95,16 @@ def _matrix_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _selection_args(parser: argparse.ArgumentParser) -> None:
+def _selection_args(parser: argparse.ArgumentParser, *, one_python: bool = False) -> None:
     parser.add_argument("--cells", metavar="SEL", help="cell selection expression, e.g. '*/ssot/*'")
     parser.add_argument(
         "--python",
         action="append",
         metavar="X.Y",
-        help="only these interpreters (repeatable; default: all of the matrix)",
+        help="the ONE interpreter to run (X.Y or a path; default: this one); migmatrix must "
+        "be installed for it: `nox -s run-X.Y` builds such an environment"
+        if one_python
+        else "only these interpreters (repeatable; default: all of the matrix)",
     )
 
 
@@ -97,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="plan + pytest + results files", epilog=_RUN_EXAMPLE, formatter_class=raw
     )
     _matrix_arg(run)
-    _selection_args(run)
+    _selection_args(run, one_python=True)
     run_options.add_to_argparse(run)
     run.add_argument(
         "--allow-empty",
@@ -140,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder of parallel .coverage.* files (searched below too), combined here; "
         "repeatable (instead of --coverage-data)",
     )
+    gate.add_argument(
+        "--no-coverage-rules",
+        action="store_true",
+        help="do not check matrix.yaml's coverage rules (the reports say they were not checked); "
+        "without it, declared rules and no coverage data make the gate incomplete (exit 3)",
+    )
 
     plan = sub.add_parser(
         "plan", help="print the planned cells", epilog=_PLAN_EXAMPLE, formatter_class=raw
@@ -159,6 +191,32 @@ def build_parser() -> argparse.ArgumentParser:
     _matrix_arg(explain)
     explain.add_argument("cell", metavar="CELL", help="a cell id")
     explain.add_argument("test", metavar="TEST", nargs="?", help="a test id")
+
+    init = sub.add_parser(
+        "init",
+        help="write a working matrix skeleton here (never overwrites a file)",
+        epilog=_INIT_EXAMPLE,
+        formatter_class=raw,
+    )
+    init.add_argument(
+        "--shape",
+        choices=["runtime", "versions"],
+        default="runtime",
+        help="runtime: states are a switch in one build (in-process adapters, the default); "
+        "versions: states are releases installed in environments of their own",
+    )
+    init.add_argument("--dir", default=".", help="the project folder (default: here)")
+    init.add_argument("--package", help="versions: the distribution that changes release")
+    init.add_argument("--old", metavar="VERSION", help="versions: the release migrated from")
+    init.add_argument("--new", metavar="VERSION", help="versions: the release migrated to")
+
+    check = sub.add_parser(
+        "check",
+        help="import every adapter object and collect every suite folder; report what fails",
+        epilog=_CHECK_EXAMPLE,
+        formatter_class=raw,
+    )
+    _matrix_arg(check)
 
     sub.add_parser(
         "schema",

@@ -12,10 +12,20 @@ files:
   statements (statements come from coverage.py's analysis of the source).
 
 A context written as `cell|test` (pytest-cov's style) counts for its cell.
+
+Lines that run only when their module is imported (imports, `def` and `class`
+statements, decorators, module and class bodies) never count for a cell: which
+cell happened to import a module first is an accident of ordering, not something
+the cell's code did. A file's import-only lines are every line outside the bodies
+of its functions and lambdas (`import_only_lines`, from the file's syntax tree);
+they are left out of `max_lines` counts and of `min_percent`'s statements alike.
+The plugin also imports every adapter object before the first test, outside any
+cell's context, so what an adapter imports at its top runs there.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 from collections.abc import Iterable, Sequence
@@ -39,6 +49,54 @@ def _relative(path: str, root: str) -> str:
 
 def _cell_of(context: str) -> str:
     return context.split("|", 1)[0]
+
+
+def import_only_lines(source: str) -> frozenset[int]:
+    """The lines of `source` that run only when its module is imported.
+
+    Every line outside the bodies of its functions and lambdas: module and class
+    bodies, imports, decorators, `def` headers with their defaults. A one-line
+    `def f(): return 1` shares its line with its body and is kept (it may run in a
+    cell); source that does not parse gives no lines, so nothing is left out.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    last = len(source.splitlines())
+    called: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            start, end = node.body[0].lineno, node.end_lineno or node.body[-1].lineno
+        elif isinstance(node, ast.Lambda):
+            start, end = node.body.lineno, node.body.end_lineno or node.body.lineno
+        else:
+            continue
+        called.update(range(start, end + 1))
+    return frozenset(line for line in range(1, last + 1) if line not in called)
+
+
+def _import_only(path: str) -> frozenset[int]:
+    try:
+        with open(path, encoding="utf-8") as source:
+            return import_only_lines(source.read())
+    except (OSError, UnicodeDecodeError):
+        return frozenset()  # source gone: every recorded line counts
+
+
+def _line_ranges(lines: Iterable[int]) -> str:
+    """10,11,12,15 -> '10-12,15': every line, in as few characters as they take."""
+    parts: list[str] = []
+    ordered = sorted(lines)
+    start = prev = ordered[0] if ordered else 0
+    for line in ordered[1:]:
+        if line != prev + 1:
+            parts.append(f"{start}-{prev}" if prev > start else str(start))
+            start = line
+        prev = line
+    if ordered:
+        parts.append(f"{start}-{prev}" if prev > start else str(start))
+    return ",".join(parts)
 
 
 def read_data(path: str) -> coverage.CoverageData:
@@ -68,27 +126,34 @@ def check_rule(
         if any(glob_match(pattern, _relative(f, root)) for pattern in rule.files)
     )
     contexts = {c for c in data.measured_contexts() if glob_match(rule.cells, _cell_of(c))}
+    at_import = {name: _import_only(name) for name in files}
     covered: dict[str, set[int]] = {}
     for name in files:
         lines = {
             line
             for line, line_contexts in data.contexts_by_lineno(name).items()
-            if any(c in contexts for c in line_contexts)
+            if line not in at_import[name] and any(c in contexts for c in line_contexts)
         }
         if lines:
             covered[name] = lines
     count = sum(len(lines) for lines in covered.values())
     problems: list[str] = []
+    if not contexts:
+        # Nothing measured for the rule's cells proves nothing, in either direction.
+        problems.append(
+            f"no coverage data of any cell matching {rule.cells!r}: did those cells run "
+            "with --matrix-coverage?"
+        )
     details: list[str] = [
         f"{len(files)} file(s), {len(contexts)} context(s) matching {rule.cells!r}"
     ]
     if rule.max_lines is not None:
         details.append(f"{count} line(s) covered (max {rule.max_lines})")
         if count > rule.max_lines:
-            worst = sorted(covered.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:3]
+            # Every counted line, as ranges: a message that counts 40 lines names 40.
             where = "; ".join(
-                f"{_relative(name, root)}:{','.join(map(str, sorted(lines)[:5]))}"
-                for name, lines in worst
+                f"{_relative(name, root)}:{_line_ranges(lines)}"
+                for name, lines in sorted(covered.items())
             )
             problems.append(f"reached at {where}")
     if rule.min_percent is not None:
@@ -96,7 +161,10 @@ def check_rule(
             problems.append("no measured file matches the rule's files")
             details.append(f"0% (min {rule.min_percent:g}%)")
         else:
-            known = statements or {}
+            known = {
+                name: set(lines) - at_import.get(name, frozenset())
+                for name, lines in (statements or {}).items()
+            }
             total = sum(len(known.get(name, ())) for name in files)
             hit = sum(len(covered.get(name, set()) & known.get(name, set())) for name in files)
             percent = 100.0 * hit / total if total else 0.0

@@ -16,6 +16,9 @@ instead of one per test. `missing` is never a pass.
 Verdicts for a recorded outcome against its expectation:
 
 - crashed / timeout outcomes are their own verdicts, whatever was expected;
+- an `unavailable` outcome (the cell's environment could not be installed) is
+  as expected where matrix.yaml expects `unavailable`, else the `unavailable`
+  verdict, with the installer's message;
 - an admitted outcome is `as-expected`, or `reproduced` for an expected failure,
   or `flaky` when the expectation is a set of two or more outcomes; but a failure
   or error whose exception type (`raises`) or message (`match`) differs from the
@@ -104,6 +107,9 @@ def verdict_for(expectation: Expectation, record: Record) -> tuple[Verdict, str]
     if outcome is Outcome.TIMEOUT:
         return Verdict.TIMEOUT, "the test did not finish within the timeout"
     expected = expectation.outcomes
+    if outcome is Outcome.UNAVAILABLE and Expected.UNAVAILABLE not in expected:
+        # The installer's message says why: the first thing a reader needs.
+        return Verdict.UNAVAILABLE, record.message or "the cell's environment was not installed"
     if any(e.admits(outcome) for e in expected):
         if outcome in (Outcome.FAILED, Outcome.ERROR):
             why = reason_mismatch(expectation, record)
@@ -218,7 +224,8 @@ def judge(
     tests_of_phase: dict[str, set[str]] = {}
     for cell_id, tests in by_cell.items():
         phase = phase_of.get(cell_id) or cell_id.split("/", 1)[0]
-        tests_of_phase.setdefault(phase, set()).update(tests)
+        # A cell whose environment could not be installed has one record, for `*`.
+        tests_of_phase.setdefault(phase, set()).update(t for t in tests if t != ALL_TESTS)
     # And what the runs say they collected: a collected test with no record is
     # judged `missing`, however many records were lost with it.
     for cell_id, named in merged.collected.items():
@@ -299,13 +306,43 @@ class _CellJudge:
             self.keep.append(expectation)
         return answers
 
+    def _whole_cell(self, cell: Cell) -> tuple[Expectation, str]:
+        """What a cell without any result expected: from its phase's tests, when known.
+
+        The `*` item stands for every test of the phase, so it carries their
+        expectation (the commonest, when they differ, and the detail counts each),
+        not that of a test named `*`, which no rule names.
+        """
+        tests = self.sorted_tests.get(cell.phase, ())
+        if not tests:
+            return self.expectations.get(cell, ALL_TESTS), "no results for this cell"
+        counts: dict[Expectation, int] = {}
+        for test in tests:
+            expectation = self.expectations.get(cell, test)
+            counts[expectation] = counts.get(expectation, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].describe()))
+        if len(ranked) == 1:
+            # Named in the detail too: the reports group items by their detail.
+            only = ranked[0][0]
+            return only, f"no results for this cell, whose tests expect {only.describe()}"
+        words = ", ".join(f"{expectation.describe()} ({n})" for expectation, n in ranked)
+        return ranked[0][0], f"no results for this cell: its {len(tests)} test(s) expect {words}"
+
     def __call__(self, cell: Cell, recorded: Mapping[str, Record] | None) -> CellJudgement:
         expectations, new = self.expectations, new_judged
         gap = Verdict.INCOMPLETE if cell.id in self.incomplete_cells else Verdict.MISSING
         if not recorded:
-            expectation = expectations.get(cell, ALL_TESTS)
-            item = new((cell, ALL_TESTS, expectation, None, gap, "no results for this cell"))
+            expectation, detail = self._whole_cell(cell)
+            item = new((cell, ALL_TESTS, expectation, None, gap, detail))
             return CellJudgement(cell, (ALL_TESTS,), {}, None, {ALL_TESTS: item})
+        whole = recorded.get(ALL_TESTS)
+        if whole is not None and whole.outcome is Outcome.UNAVAILABLE and len(recorded) == 1:
+            # Nothing ran: the cell's environment could not be made. One item, like a
+            # cell with no records, but judged against what matrix.yaml expects of it.
+            expectation = expectations.get(cell, ALL_TESTS)
+            verdict, detail = verdict_for(expectation, whole)
+            item = new((cell, ALL_TESTS, expectation, whole, verdict, detail))
+            return CellJudgement(cell, (ALL_TESTS,), recorded, None, {ALL_TESTS: item})
         named = self.named_of_phase.get(cell.phase, frozenset())
         common: Expectation | None = None
         common_answers: dict[int, tuple[Verdict, str]] = {}

@@ -64,8 +64,10 @@ class AdapterSpec:
     """One adapter as declared. With `components` and `sweep` it expands to many states.
 
     `object` is an import path `module:attribute`, resolved with the matrix
-    file's folder on sys.path. `sweep` is one of "chain", "pairwise", "all", or
-    None for a single state; `states` lists explicit component sets instead.
+    file's folder on sys.path, or "" for none (an environment adapter needs no
+    object: its suites import the installed package). `sweep` is one of "chain",
+    "pairwise", "all", or None for a single state; `states` lists explicit
+    component sets instead; `versions` makes one state per version instead.
     """
 
     name: str
@@ -78,6 +80,20 @@ class AdapterSpec:
     # Where `object:` is written: an import failure found at run time points there.
     object_location: Location = NOWHERE
     memory: int | None = None  # bytes; the adapter's own `memory:` limit
+    # An environment of its own (issue 15): what it installs, which git ref, which
+    # variables its test processes get; `versions` sweeps `{version}` in requirements.
+    requirements: tuple[str, ...] = ()
+    requirements_file: str | None = None
+    ref: str | None = None
+    repo: str | None = None
+    install: str = "."
+    env: tuple[tuple[str, str], ...] = ()
+    versions: tuple[str, ...] = ()
+
+    @property
+    def has_environment(self) -> bool:
+        """Whether this adapter's states run in an environment of their own (not in-process)."""
+        return bool(self.requirements or self.requirements_file or self.ref or self.env)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -419,9 +435,12 @@ class JudgedItems(Sequence[Judged]):
 
 @dataclasses.dataclass(frozen=True)
 class CoverageVerdict:
+    """One coverage rule judged; `skipped` when `--no-coverage-rules` left it unchecked."""
+
     rule: CoverageRule
     passed: bool
     detail: str
+    skipped: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

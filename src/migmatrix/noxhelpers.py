@@ -1,4 +1,4 @@
-"""Helpers that build a project's nox sessions from its matrix.yaml.
+"""The nox-free pieces of the public nox API (`migmatrix.noxapi`, which registers the sessions).
 
 A noxfile runs in nox's own interpreter, where migmatrix itself is usually not
 installed: this repository's noxfile puts `src/` on `sys.path` and imports this
@@ -33,11 +33,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.metadata
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +59,10 @@ class Axes:
     python: tuple[str, ...]
     cells: tuple[tuple[str, str, str, str], ...]  # (phase, adapter state, adapter base, env)
     cell_ids: tuple[tuple[str, str], ...] = ()  # (python, cell id) of every planned cell
+    # The matrix's environments (migmatrix.envs.spec.Environment), DEFAULT first if any.
+    environments: tuple[Any, ...] = ()
+    # (python, environment name) of every planned cell's environment, in plan order.
+    cell_environments: tuple[tuple[str, str], ...] = ()
 
 
 def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
@@ -64,6 +72,7 @@ def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
     message here as everywhere; swept adapters are expanded into their states,
     so a per-cell session exists for every planned intermediate state.
     """
+    from migmatrix.envs.spec import environment_of, environments
     from migmatrix.load import load_matrix  # needs PyYAML and jsonschema: the PEP 723 block
     from migmatrix.plan import plan_cells
 
@@ -72,7 +81,14 @@ def read_axes(path: str | os.PathLike[str] = "matrix.yaml") -> Axes:
     seen: dict[tuple[str, str, str, str], None] = {}
     for cell in planned:
         seen.setdefault((cell.phase, cell.adapter, cell.adapter_base, cell.env), None)
-    return Axes(matrix.python, tuple(seen), tuple((c.python, c.id) for c in planned))
+    per_cell = dict.fromkeys((c.python, environment_of(matrix, c)) for c in planned)
+    return Axes(
+        matrix.python,
+        tuple(seen),
+        tuple((c.python, c.id) for c in planned),
+        environments(matrix),
+        tuple(per_cell),
+    )
 
 
 def selected_pythons(axes: Axes, posargs: Sequence[str]) -> tuple[str, ...]:
@@ -155,33 +171,164 @@ def interpreter_available(version: str) -> bool:
 
 
 def install_project(
-    session: Any, *extras: str, root: str = ".", others: Sequence[str] = ()
+    session: Any,
+    *extras: str,
+    root: str | None = ".",
+    others: Sequence[str] = (),
+    migmatrix: Sequence[str] = (),
+    editable: bool = True,
 ) -> None:
-    """Install the project and `others` (editable, with extras) into the session's env, once.
+    """Install the project and `others` (with extras) into the session's env, once.
 
-    `others` are further projects of the repository, as pip specs relative to
-    `root` (`path[extra,...]`), e.g. a system under test packaged apart. A
-    stamp holding the hash of every project's pyproject.toml and of the specs is
-    kept inside the environment; while it matches, nothing is installed, so a
-    re-run with nothing changed pays no installer at all. UV_COMPILE_BYTECODE
+    `root` None installs no project of its own (a matrix folder that only holds
+    suites). `others` are further projects of the repository, as pip specs relative to
+    `root` (`path[extra,...]`), e.g. a system under test packaged apart, or
+    requirements from an index (`somelib==1.2`). Local folders are installed
+    editable unless `editable` is False. `migmatrix` is the harness's own install
+    arguments (`migmatrix_install_args`), added to the same single install.
+
+    A stamp holding the hash of every local project's pyproject.toml and of the
+    specs is kept inside the environment; while it matches, nothing is installed,
+    so a re-run with nothing changed pays no installer at all. UV_COMPILE_BYTECODE
     makes uv write .pyc files, which matters here because PYTHONDONTWRITEBYTECODE
     would otherwise make every reused environment recompile pytest at each start.
     """
-    specs = [f"{root}[{','.join(extras)}]" if extras else root]
-    specs += [os.path.join(root, other) for other in others]
-    digest = hashlib.sha256()
-    for spec in specs:
-        digest.update((Path(spec.partition("[")[0]) / "pyproject.toml").read_bytes())
-        digest.update(spec.encode() + b"\0")
+    args, digest = install_plan(
+        *extras, root=root, others=others, migmatrix=migmatrix, editable=editable
+    )
     location = getattr(session.virtualenv, "location", None)
     stamp = Path(location) / _STAMP if location else None
-    if stamp is not None and stamp.exists() and stamp.read_text() == digest.hexdigest():
+    if stamp is not None and stamp.exists() and stamp.read_text() == digest:
         session.log("environment up to date: nothing to install")
         return
-    editable = [arg for spec in specs for arg in ("-e", spec)]
-    session.install(*editable, env={"UV_COMPILE_BYTECODE": "1"})
+    if args:
+        session.install(*args, env={"UV_COMPILE_BYTECODE": "1"})
     if stamp is not None:
-        stamp.write_text(digest.hexdigest())
+        stamp.write_text(digest)
+
+
+def install_plan(
+    *extras: str,
+    root: str | None = ".",
+    others: Sequence[str] = (),
+    migmatrix: Sequence[str] = (),
+    editable: bool = True,
+) -> tuple[list[str], str]:
+    """The installer arguments of `install_project`, and the digest its stamp holds."""
+    specs = [] if root is None else [f"{root}[{','.join(extras)}]" if extras else root]
+    root = "." if root is None else root
+    specs += [os.path.join(root, other) if _is_local(root, other) else other for other in others]
+    digest = hashlib.sha256()
+    args: list[str] = []
+    for spec in specs:
+        folder = Path(spec.partition("[")[0])
+        if (folder / "pyproject.toml").is_file():
+            digest.update((folder / "pyproject.toml").read_bytes())
+            args += ["-e", spec] if editable else [spec]
+        else:
+            args.append(spec)
+        digest.update(spec.encode() + b"\0")
+    if migmatrix and not _same_folder(migmatrix[-1], specs):
+        args += list(migmatrix)
+        folder = Path(migmatrix[-1])
+        if (folder / "pyproject.toml").is_file():
+            digest.update((folder / "pyproject.toml").read_bytes())
+    digest.update("\0".join(args).encode())
+    return args, digest.hexdigest()
+
+
+def _is_local(root: str, spec: str) -> bool:
+    """Whether `spec` names a folder below `root` (rather than a requirement of an index)."""
+    return Path(root, spec.partition("[")[0]).is_dir()
+
+
+def _same_folder(arg: str, specs: Sequence[str]) -> bool:
+    """Whether the harness's install argument is one of the projects' folders already.
+
+    This repository is migmatrix itself: its project `.` is the harness, installed once.
+    """
+    if not Path(arg).is_dir():
+        return False
+    here = Path(arg).resolve()
+    return any(
+        Path(spec.partition("[")[0]).is_dir() and Path(spec.partition("[")[0]).resolve() == here
+        for spec in specs
+    )
+
+
+# ----------------------------------------------------------------- the harness itself
+
+
+def migmatrix_install_args(environ: Any = None) -> list[str]:
+    """How to install, into a session, the same migmatrix that runs this noxfile.
+
+    In order: the requirement `MIGMATRIX_REQUIREMENT` names (e.g. `migmatrix==0.2`
+    or a path); else where this migmatrix was installed from, as its PEP 610
+    `direct_url.json` records it (a folder, editable or not, a VCS commit, an
+    archive); else, when it is imported from a source tree that no distribution
+    records (a noxfile that puts `src/` on `sys.path`), that tree's folder; else
+    `migmatrix==<version>` from the index.
+    """
+    environ = os.environ if environ is None else environ
+    named = environ.get("MIGMATRIX_REQUIREMENT", "").strip()
+    if named:
+        return [named]
+    import migmatrix
+
+    here = Path(migmatrix.__file__).resolve().parent
+    try:
+        dist = importlib.metadata.distribution("migmatrix")
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    if dist is not None:
+        direct = dist.read_text("direct_url.json")
+        args = args_from_direct_url(direct) if direct else None
+        if _dist_holds(dist, here, args):
+            return args or [f"migmatrix=={dist.version}"]
+    tree = source_tree(here)
+    if tree is not None:
+        return ["-e", str(tree)]
+    return [f"migmatrix=={migmatrix.__version__}"]
+
+
+def args_from_direct_url(text: str) -> list[str] | None:
+    """Install arguments from a PEP 610 `direct_url.json` text; None when it says nothing usable."""
+    try:
+        data = json.loads(text)
+        url = str(data["url"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if "vcs_info" in data:
+        info = data["vcs_info"]
+        revision = info.get("commit_id") or info.get("requested_revision")
+        suffix = f"@{revision}" if revision else ""
+        subdirectory = data.get("subdirectory")
+        fragment = f"#subdirectory={subdirectory}" if subdirectory else ""
+        return [f"migmatrix @ {info.get('vcs', 'git')}+{url}{suffix}{fragment}"]
+    if "dir_info" in data and url.startswith("file://"):
+        folder = urllib.request.url2pathname(urllib.parse.urlparse(url).path)
+        editable = bool(data["dir_info"].get("editable"))
+        return ["-e", folder] if editable else [folder]
+    return [f"migmatrix @ {url}"]
+
+
+def _dist_holds(dist: importlib.metadata.Distribution, here: Path, args: list[str] | None) -> bool:
+    """Whether the imported package `here` is the one `dist` installed (not a tree on sys.path)."""
+    if args and args[0] == "-e":
+        return here.is_relative_to(Path(args[1]).resolve())
+    installed = Path(str(dist.locate_file("migmatrix"))).resolve()
+    return installed == here
+
+
+def source_tree(package: Path) -> Path | None:
+    """The project folder of a migmatrix package imported from a source checkout, if it is one."""
+    for folder in (package.parent, package.parent.parent):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and re.search(
+            r'^name\s*=\s*"migmatrix"', pyproject.read_text(encoding="utf-8"), re.M
+        ):
+            return folder
+    return None
 
 
 def env_python(session_name: str, envdir: str = ".nox") -> Path:

@@ -39,6 +39,9 @@ class Outcome(_Word):
     SKIPPED = "skipped"
     CRASHED = "crashed"
     TIMEOUT = "timeout"
+    # The cell's environment could not be made (a release that does not install on
+    # this interpreter): nothing ran; the record carries the installer's message.
+    UNAVAILABLE = "unavailable"
 
     @classmethod
     def from_str(cls, text: str) -> Outcome:
@@ -56,6 +59,9 @@ SEVERITY = {
     Outcome.ERROR: 3,
     Outcome.TIMEOUT: 4,
     Outcome.CRASHED: 5,
+    # Worst: a file that says a test ran and one that says it could not are a conflict
+    # the merge reports; the verdict that stays must not read as a result.
+    Outcome.UNAVAILABLE: 6,
 }
 
 
@@ -66,6 +72,7 @@ class Expected(_Word):
     FAIL = "fail"
     ERROR = "error"
     SKIP = "skip"
+    UNAVAILABLE = "unavailable"
 
     @classmethod
     def from_str(cls, text: str) -> Expected:
@@ -81,6 +88,7 @@ _ADMITS = {
     Expected.FAIL: Outcome.FAILED,
     Expected.ERROR: Outcome.ERROR,
     Expected.SKIP: Outcome.SKIPPED,
+    Expected.UNAVAILABLE: Outcome.UNAVAILABLE,
 }
 
 
@@ -97,6 +105,8 @@ class Verdict(_Word):
     CRASHED = "crashed"
     TIMEOUT = "timeout"
     INCOMPLETE = "incomplete"
+    # The cell's environment could not be installed, and matrix.yaml did not expect it.
+    UNAVAILABLE = "unavailable"
 
     @classmethod
     def from_str(cls, text: str) -> Verdict:

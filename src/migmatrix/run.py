@@ -96,6 +96,38 @@ def find_python(python: str | None) -> str:
     return found
 
 
+# Prints the interpreter's X.Y (for the message), then imports what a matrix run needs.
+_PROBE = "import sys; print('%d.%d' % sys.version_info[:2]); import migmatrix.plugin, pytest, xdist"
+
+
+def _require_migmatrix(interpreter: str, asked: str) -> None:
+    """UsageError unless `interpreter` can import what a matrix run needs.
+
+    `migmatrix run --python 3.12` starts pytest with that interpreter, which has its
+    own site-packages: migmatrix installed for this one is not installed for it. A
+    pyenv shim of a version that is not active fails the same probe.
+    """
+    probe = subprocess.run(
+        [interpreter, "-c", _PROBE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode == 0:
+        return
+    said = [line for line in (probe.stderr or probe.stdout).splitlines() if line.strip()]
+    why = said[-1].strip() if said else f"exit {probe.returncode}"
+    printed = probe.stdout.split()
+    version = printed[0] if printed else asked.removeprefix("py")
+    msg = (
+        f"migmatrix is not installed for {interpreter} ({why}): `migmatrix run --python "
+        f"{asked}` runs pytest with that interpreter. Run `nox -s run-{version}` instead "
+        "(it makes an environment of that Python with the project and migmatrix), or "
+        f"install migmatrix, pytest and pytest-xdist for {interpreter}"
+    )
+    raise UsageError(msg)
+
+
 def build_command(
     matrix_path: str,
     *,
@@ -109,6 +141,7 @@ def build_command(
     manifest: str | None = None,
     timeout: float | None = None,
     run_id: str | None = None,
+    overwrite: bool = False,
     extra_args: Sequence[str] = (),
 ) -> list[str]:
     """The argv of one matrix run; `workers` 0 runs in-process without xdist.
@@ -138,6 +171,8 @@ def build_command(
         argv += [options.TIMEOUT.flag, str(timeout)]
     if run_id:
         argv += [options.RUN_ID.flag, run_id]
+    if overwrite:
+        argv += [options.OVERWRITE.flag]
     argv += list(extra_args)
     return argv
 
@@ -157,6 +192,7 @@ def run_matrix(
     timeout: float | None = None,
     run_id: str | None = None,
     allow_empty: bool = False,
+    overwrite: bool = False,
 ) -> RunSummary:
     """Run the matrix's cells of one interpreter in one pytest process; summarize what it left.
 
@@ -173,6 +209,8 @@ def run_matrix(
         msg = f"matrix file {matrix_path!r} does not exist; pass the right path with --matrix"
         raise UsageError(msg)
     interpreter = find_python(python)
+    if interpreter != sys.executable:
+        _require_migmatrix(interpreter, python or interpreter)
     if allow_empty and not _has_cells(matrix_path, cells, python):
         return RunSummary(pytest_code=0, nothing_to_run=True)
     fd, manifest = tempfile.mkstemp(prefix="migmatrix-run-", suffix=".json")
@@ -191,6 +229,7 @@ def run_matrix(
             manifest=manifest,
             timeout=timeout,
             run_id=run_id,
+            overwrite=overwrite,
             extra_args=[*extra_args, *pytest_args],
         )
         code = call_forwarding_signals(argv)

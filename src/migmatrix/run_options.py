@@ -19,18 +19,24 @@ from typing import Any
 
 @dataclasses.dataclass(frozen=True)
 class Option:
-    """One option: its flag, `dest`, metavar and help; `type` converts its text (None: str)."""
+    """One option: its flag, `dest`, metavar and help; `type` converts its text (None: str).
+
+    A `switch` takes no value: given, it is True.
+    """
 
     flag: str
     metavar: str
     help: str
     type: Callable[[str], Any] | None = None
+    switch: bool = False
 
     @property
     def dest(self) -> str:
         return self.flag.lstrip("-").replace("-", "_")
 
     def kwargs(self) -> dict[str, Any]:
+        if self.switch:
+            return {"action": "store_true", "default": False, "help": self.help}
         found: dict[str, Any] = {"metavar": self.metavar, "default": None, "help": self.help}
         if self.type is not None:
             found["type"] = self.type
@@ -86,13 +92,31 @@ RUN_ID = Option(
     "ID",
     "name of this run: the results file is DIR/ID.jsonl (default: py<X.Y>[-shard])",
 )
+OVERWRITE = Option(
+    "--overwrite-results",
+    "",
+    "let a --cells run replace a complete results file of another selection (or of the "
+    "whole matrix) under the same name; without it such a run stops before running",
+    switch=True,
+)
+
+ENVIRONMENT = Option(
+    "--matrix-environment",
+    "NAME",
+    "run only the cells of this environment (an environment adapter's state, installed "
+    "by `nox -s run-X.Y(NAME)`); default: the in-process adapters' cells",
+)
 
 # Every option of the plugin, in the order `pytest --help` lists them.
-PLUGIN_OPTIONS = (MATRIX, CELLS, SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, MANIFEST, RUN_ID)
+PLUGIN_OPTIONS = (
+    *(MATRIX, CELLS, SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, MANIFEST, RUN_ID),
+    ENVIRONMENT,
+    OVERWRITE,
+)
 
 # The ones `migmatrix run` takes too and passes on unchanged (it declares `--matrix`
 # and `--cells` with the other subcommands, and writes `--matrix-manifest` itself).
-RUN_OPTIONS = (SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, RUN_ID)
+RUN_OPTIONS = (SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, RUN_ID, ENVIRONMENT, OVERWRITE)
 
 
 def add_to_pytest(group: Any, options: Iterable[Option] = PLUGIN_OPTIONS) -> None:
@@ -114,6 +138,8 @@ def to_argv(values: dict[str, Any], options: Iterable[Option] = RUN_OPTIONS) -> 
     argv: list[str] = []
     for option in options:
         value = values.get(option.dest)
-        if value is not None:
+        if option.switch:
+            argv += [option.flag] if value else []
+        elif value is not None:
             argv += [option.flag, str(value)]
     return argv

@@ -6,6 +6,7 @@ features. `sweep` picks which subsets become cells: `chain` follows the planned
 rollout (every prefix, from nothing migrated to everything), `pairwise` keeps a
 small covering array in which every pair of component settings (migrated or not)
 occurs, and `all` takes every subset. `states` lists the subsets by hand instead.
+A `versions` list makes one state per version instead (`lib[1.4.0]`), in order.
 
 State names carry the migrated components in rollout order, `partial[engine+factory]`,
 and `partial[]` for the state with nothing migrated, so a cell id says exactly what
@@ -63,6 +64,11 @@ def state_name(base: str, components: Sequence[str]) -> str:
     return f"{base}[{'+'.join(components)}]"
 
 
+def version_state(base: str, version: str) -> str:
+    """The name of one state of a versions sweep: `base[1.4.0]`."""
+    return f"{base}[{version}]"
+
+
 def state_names(base: str, components: Sequence[str], sweep: str) -> tuple[str, ...]:
     """The state names a sweep gives, from names alone (for tools that read raw YAML)."""
     spec = AdapterSpec(base, "", (), tuple(ComponentSpec(c) for c in components), sweep)
@@ -72,6 +78,8 @@ def state_names(base: str, components: Sequence[str], sweep: str) -> tuple[str, 
 def state_count(spec: AdapterSpec) -> int:
     """How many states `spec` expands to, without making them (a sweep within the caps)."""
     n = len(spec.components)
+    if spec.versions:
+        return len(spec.versions)
     if spec.states:
         return len(spec.states)
     if not spec.components:
@@ -99,6 +107,9 @@ def expand_adapter(spec: AdapterSpec) -> tuple[AdapterState, ...]:
     too_many = too_many_states(len(spec.components), spec.sweep or "chain")
     if too_many and not spec.states:
         raise ValueError(too_many)
+    if spec.versions:
+        # A versions sweep (issue 15): one state per version, in the declared order.
+        return tuple((version_state(spec.name, v), (), base) for v in spec.versions)
     if not spec.components and not spec.states:
         return ((spec.name, (), base),)
     order = [c.name for c in spec.components]

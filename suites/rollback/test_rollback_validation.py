@@ -42,7 +42,6 @@ from suites.support.rollback import Ledger, lost_data
 from suites.support.server_rollback import (
     lost_turns,
     own_server,
-    service_env,
     wait_for_new_run,
 )
 from suites.support.waiting import wait_until
@@ -82,14 +81,14 @@ async def _engine_runs(sut: Any, engines: dict[str, Any], users: list[Any], text
         assert result.success, f"ROLLBACK FAILURE: {user.user_id}'s engine failed: {result.error}"
 
 
-async def test_rollback_paths(sut: Any, rollback_targets: Any, declared: Any) -> None:
+async def test_rollback_paths(sut: Any, rollback_targets: Any) -> None:
     """Every declared rollback path (matrix.yaml `rollback.paths`) from the cell's state."""
     assert rollback_targets, (
         f"no rollback path in matrix.yaml starts from {sut.cell.adapter}; declare one under "
         "rollback.paths or exclude this rollback cell"
     )
     if sut.remote:
-        await _rollback_paths_over_the_wire(sut.cell, rollback_targets, declared)
+        await _rollback_paths_over_the_wire(sut.cell, rollback_targets)
         return
     source = sut.state
     failures = []
@@ -217,9 +216,9 @@ async def _rollback_path(sut: Any, rollback_target: Any, number: int) -> None:
     await engine.cleanup()
 
 
-async def test_partial_migration_state(sut: Any, declared: Any) -> None:
+async def test_partial_migration_state(sut: Any) -> None:
     if sut.remote:
-        await _partial_migration_over_the_wire(sut.cell, declared)
+        await _partial_migration_over_the_wire(sut.cell)
         return
     state = sut.state
     path = [state]
@@ -275,14 +274,13 @@ def _scratch(cell: Any, what: str) -> Path:
     return base / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', cell.id)}-{what}-{uuid.uuid4().hex[:6]}"
 
 
-async def _rollback_paths_over_the_wire(cell: Any, targets: Any, declared: Any) -> None:
-    env = service_env(declared, cell.env)
+async def _rollback_paths_over_the_wire(cell: Any, targets: Any) -> None:
     gate = asyncio.Semaphore(PARALLEL_PATHS)
 
     async def one(target: Any) -> str | None:
         async with gate:
             try:
-                await _rollback_path_over_the_wire(env, cell, target)
+                await _rollback_path_over_the_wire(cell, target)
             except AssertionError as exc:
                 first_line = str(exc).split("\nassert ")[0]
                 return f"[{cell.adapter} -> {target[0]}] {first_line}"
@@ -292,12 +290,12 @@ async def _rollback_paths_over_the_wire(cell: Any, targets: Any, declared: Any) 
     assert not failures, "\n".join(failures)
 
 
-async def _rollback_path_over_the_wire(env: Any, cell: Any, target: Any) -> None:
+async def _rollback_path_over_the_wire(cell: Any, target: Any) -> None:
     from adapters.base import state_with_features
 
     target_name, _components, target_features = target
     path = f"{cell.adapter} -> {target_name}"
-    async with own_server(env, cell, _scratch(cell, target_name)) as server:
+    async with own_server(cell, _scratch(cell, target_name)) as server:
         chat = server.chat
         alice, bob = await chat.login("alice"), await chat.login("bob")
         kept: dict[tuple[str, str], list[Turn]] = {}
@@ -363,14 +361,13 @@ async def _rollback_path_over_the_wire(env: Any, cell: Any, target: Any) -> None
         )
 
 
-async def _partial_migration_over_the_wire(cell: Any, declared: Any) -> None:
+async def _partial_migration_over_the_wire(cell: Any) -> None:
     from adapters.base import state_with_features
 
-    env = service_env(declared, cell.env)
     states = [state_with_features(cell.features)]
     while states[-1].migrated:
         states.append(one_step_back(states[-1]))
-    async with own_server(env, cell, _scratch(cell, "chain")) as server:
+    async with own_server(cell, _scratch(cell, "chain")) as server:
         chat = server.chat
         user = await chat.login("partial_path_user")
         thread: str | None = None

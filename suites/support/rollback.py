@@ -1,9 +1,9 @@
-"""Rollback paths for the rollback suite: which targets a cell rolls back to, and what was lost.
+"""What a rollback lost: the ledger of a conversation, and the data a store no longer returns.
 
-The paths are declared once, in matrix.yaml's `rollback.paths`, and expanded by
-the harness (`migmatrix.sweep.rollback_targets`): this module only reads them
-for the running matrix (the `--matrix` file of the pytest run) and hands each
-cell its targets, as (name, components, features) like an adapter state.
+The paths a cell rolls back along are declared once, in matrix.yaml's
+`rollback.paths`, and expanded by the harness: the rollback suite asks
+`migmatrix.testing.rollback_targets(cell)`, which gives each as (name,
+components, features), like an adapter state.
 
 `Ledger` is everything a conversation wrote, as the clients saw it; `lost_data`
 compares it with what a store still holds and names every message, run and event
@@ -14,33 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from pathlib import Path
 from typing import Any
-
-Target = tuple[str, tuple[str, ...], frozenset[str]]
-
-_KEY = "suites.support.rollback.matrix"
-
-
-def declared_matrix(config: Any) -> Any:
-    """The running matrix (loaded once per process, adapters not imported), or None."""
-    option = config.getoption("matrix", default=None)
-    if not option:
-        return None
-    cache = config.__dict__.setdefault("_suites_rollback_cache", {})
-    if _KEY not in cache:
-        from migmatrix.load import load_matrix
-
-        path = Path(config.invocation_params.dir, option)
-        cache[_KEY] = load_matrix(path)
-    return cache[_KEY]
-
-
-def targets_for(matrix: Any, state: str) -> tuple[Target, ...]:
-    """The states the declared paths roll adapter state `state` back to, in declared order."""
-    from migmatrix.sweep import rollback_targets
-
-    return rollback_targets(matrix.adapters, matrix.rollback_paths, state)
 
 
 @dataclasses.dataclass

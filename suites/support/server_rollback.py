@@ -2,7 +2,7 @@
 
 The harness's servers are shared by every cell of their state, so a rollback test
 never restarts one of them. It starts its OWN server with the env's service as
-matrix.yaml declares it (`migmatrix.service.start_service`: the same command,
+matrix.yaml declares it (`migmatrix.testing.start_service`: the same command,
 environment, `{secret}` and a scratch folder of its own) in the cell's state,
 converses with it over HTTP and WebSocket, and rolls it back the way an operator
 does: `RunningService.restart({"NETRA_MIGRATION": target})` - SIGTERM, the runs in
@@ -20,43 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from migmatrix.testing import ServiceError, start_service
 from suites.support.chat import ChatUser, RemoteChat, Turn
 
 MIGRATION_ENV = "NETRA_MIGRATION"
 LLM_LATENCY = "0.03"
 """Seconds per model call: a supervisor run lasts ~0.1 s (several calls), long enough to be
 caught in flight by a restart."""
-
-
-def service_env(matrix: Any, env_name: str) -> Any:
-    """The env's declared service (an `EnvSpec`) with the latency that keeps a run in flight."""
-    spec = next((e for e in matrix.envs if e.name == env_name), None)
-    if spec is None or spec.service is None:
-        msg = f"env {env_name!r} declares no service in matrix.yaml: nothing to restart"
-        raise AssertionError(msg)
-    command = (*spec.service.command, "--llm-latency", LLM_LATENCY)
-    return dataclasses.replace(spec, service=dataclasses.replace(spec.service, command=command))
-
-
-def model_cell(cell: Any) -> Any:
-    """The harness's `Cell` for a `cell` fixture value (it fills the service's placeholders)."""
-    from migmatrix.model import Cell
-
-    return Cell(
-        phase=cell.phase,
-        adapter=cell.adapter,
-        env=cell.env,
-        python=cell.python,
-        adapter_base=cell.adapter_base,
-        components=tuple(cell.components),
-        features=frozenset(cell.features),
-    )
 
 
 class OwnServer:
@@ -106,20 +81,21 @@ class OwnServer:
 
 @contextlib.asynccontextmanager
 async def own_server(
-    env: Any, cell: Any, scratch: Path, environ: Mapping[str, str] | None = None
+    cell: Any, scratch: Path, environ: Mapping[str, str] | None = None
 ) -> AsyncIterator[OwnServer]:
-    """Start `env`'s service for `cell`'s state in `scratch`; stop it on the way out."""
-    from migmatrix.service import ServiceError, start_service
+    """Start the cell's env's service in `cell`'s state in `scratch`; stop it on the way out.
 
-    scratch.mkdir(parents=True, exist_ok=True)
+    The declared command gets `--llm-latency`, which keeps a run in flight long
+    enough for a restart to catch it.
+    """
     try:
         service = await asyncio.to_thread(
-            start_service,
-            env,
-            workdir=scratch,
-            log_dir=scratch,
-            cell=model_cell(cell),
-            environ=dict(os.environ if environ is None else environ),
+            lambda: start_service(
+                cell,
+                workdir=scratch,
+                extra_args=("--llm-latency", LLM_LATENCY),
+                environ=dict(os.environ if environ is None else environ),
+            )
         )
     except ServiceError as exc:
         msg = f"ROLLBACK FAILURE: the server of {cell.adapter} did not start: {exc}"

@@ -236,3 +236,52 @@ def test_gate_writes_the_step_summary(runs: Runs, tmp_path: Path) -> None:
     assert text.startswith("earlier step\n"), "the step summary must be appended to"
     assert "repro" in text
     assert "golden" in text
+
+
+# --------------------------------------------------------------------------- environments
+
+
+def test_sharded_environment_runs_merge_into_one_local_run(
+    tmp_path_factory: pytest.TempPathFactory, synthetic_matrix: Path
+) -> None:
+    """A matrix with an environment adapter, run as CI does: one job per (environment, shard).
+
+    `flagged` is an environment of its own (its `env:` sets a variable for its test
+    processes). CI runs `--matrix-environment` per job and shard; locally one run per
+    environment. Both merge to the same verdicts, and each file holds its own
+    environment's cells only (the gate checks that).
+    """
+    folder = tmp_path_factory.mktemp("env-project")
+    for path in synthetic_matrix.parent.rglob("*"):
+        if path.is_file() and "results" not in path.parts:
+            target = folder / path.relative_to(synthetic_matrix.parent)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    matrix = folder / "matrix.yaml"
+    text = matrix.read_text(encoding="utf-8").replace(
+        "envs:\n",
+        '  flagged: {object: "toy_adapters:new", features: [fixed], env: {TOY_FLAG: "1"}}\nenvs:\n',
+        1,
+    )
+    matrix.write_text(text, encoding="utf-8")
+    runs = Runs(tmp_path_factory.mktemp("env-runs"), matrix)
+    env_flag = ["--matrix-environment", "flagged"]
+    local = runs.run_many({"local-default": ([], {}), "local-flagged": (env_flag, {})})
+    jobs = {
+        f"ci-{name}-{i}": ([*extra, f"--shard={i}/2"], {})
+        for name, extra in (("default", []), ("flagged", env_flag))
+        for i in (1, 2)
+    }
+    ci = runs.run_many(jobs)
+    names = sorted(p.name for f in ci.values() for p in (f / "results").glob("*.jsonl"))
+    assert names == [
+        f"py{PYTHON}-flagged-shard-1-of-2.jsonl",
+        f"py{PYTHON}-flagged-shard-2-of-2.jsonl",
+        f"py{PYTHON}-shard-1-of-2.jsonl",
+        f"py{PYTHON}-shard-2-of-2.jsonl",
+    ]
+    expected_code, expected = gate(runs, list(local.values()), "env-local")
+    code, verdicts = gate(runs, list(ci.values()), "env-ci")
+    assert verdicts == expected
+    assert code == expected_code
+    assert any(cell.startswith("repro/flagged/") for cell, _ in verdicts)

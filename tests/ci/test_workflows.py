@@ -71,6 +71,7 @@ def name_artifact(script: str, python: str, shard: str, tmp_path: Path) -> str:
         env={
             "PYTHON": python,
             "SHARD": shard,
+            "ENVIRONMENT": "default",
             "GITHUB_OUTPUT": str(output),
             "PATH": "/usr/bin:/bin",
         },
@@ -155,8 +156,9 @@ def test_cells_job_sets_up_its_python_and_runs_its_shard(matrix_yml: dict[str, A
     (setup,) = uses(cells, "actions/setup-python")
     assert setup["with"]["python-version"] == "${{ matrix.python }}"
     (run,) = [s for s in steps(cells) if "nox -s" in str(s.get("run", ""))]
-    assert run["env"] == {"PYTHON": "${{ matrix.python }}", "SHARD": "${{ matrix.shard }}"}
-    assert run["run"].strip() == 'nox -s "run-${PYTHON}" -- --shard "${SHARD}"'
+    # The plan names each job's nox session: run-X.Y, or run-X.Y(NAME) per environment.
+    assert run["env"] == {"SESSION": "${{ matrix.session }}", "SHARD": "${{ matrix.shard }}"}
+    assert run["run"].strip() == 'nox -s "${SESSION}" -- --shard "${SHARD}"'
     assert any("nox[uv]" in str(s.get("run", "")) for s in steps(cells))
 
 
@@ -209,7 +211,7 @@ def test_repository_plan_jobs_have_nox_sessions() -> None:
         pytest.skip("nox is not installed")
     include = _plan_jobs(REPO / "matrix.yaml", 2)
     assert include, "the plan emitted no cell jobs for matrix.yaml"
-    wanted = sorted({f"run-{job['python']}" for job in include} | {"gate"})
+    wanted = sorted({job["session"] for job in include} | {"gate"})
     listed = subprocess.run(
         [nox, "-l", "--json", "-f", str(REPO / "noxfile.py"), "-s", *wanted],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
@@ -235,7 +237,9 @@ def importlib_missing(module: str) -> bool:
 def test_artifact_names_are_unique_per_job(name: str, job_name: str, tmp_path: Path) -> None:
     job = load_workflow(name)["jobs"][job_name]
     naming = step_by_id(job, "artifact")
-    assert naming["env"] == {"PYTHON": "${{ matrix.python }}", "SHARD": "${{ matrix.shard }}"}
+    assert {"PYTHON": "${{ matrix.python }}", "SHARD": "${{ matrix.shard }}"}.items() <= naming[
+        "env"
+    ].items()
     (upload,) = uses(job, "actions/upload-artifact")
     assert upload["with"]["name"] == "${{ steps.artifact.outputs.name }}"
     # The name is computed before anything can fail, so the always() upload has one.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,10 @@ TABLE = [
     # Expected error or skip seen as such.
     (exp(E), Outcome.ERROR, "RuntimeError", "x", Verdict.AS_EXPECTED),
     (exp(S), Outcome.SKIPPED, None, None, Verdict.AS_EXPECTED),
+    # An environment that could not be installed: as expected only where expected.
+    (exp(P), Outcome.UNAVAILABLE, None, "requires Python >=3.13", Verdict.UNAVAILABLE),
+    (exp(F), Outcome.UNAVAILABLE, None, None, Verdict.UNAVAILABLE),
+    (exp(Expected.UNAVAILABLE), Outcome.UNAVAILABLE, None, "x", Verdict.AS_EXPECTED),
 ]
 
 
@@ -310,8 +315,27 @@ def one_by_one(matrix: Matrix, records: list[Record]) -> dict[tuple[str, str], t
     for cell in cells:
         tests = recorded.get(cell.id)
         if not tests:
-            expectation, _ = expectation_for(matrix, cell, "*")
-            want[(cell.id, "*")] = (expectation, None, Verdict.MISSING, "no results for this cell")
+            # The cell stands for every test of its phase: the commonest expectation,
+            # and how many tests expect what.
+            every = [expectation_for(matrix, cell, t)[0] for t in sorted(phase_tests[cell.phase])]
+            if not every:
+                expectation, _ = expectation_for(matrix, cell, "*")
+                want[(cell.id, "*")] = (
+                    expectation,
+                    None,
+                    Verdict.MISSING,
+                    "no results for this cell",
+                )
+                continue
+            tally = Counter(every)
+            ranked = sorted(tally.items(), key=lambda kv: (-kv[1], kv[0].describe()))
+            words = ", ".join(f"{e.describe()} ({n})" for e, n in ranked)
+            if len(tally) > 1:
+                detail = f"no results for this cell: its {len(every)} test(s) expect {words}"
+            else:
+                only = ranked[0][0].describe()
+                detail = f"no results for this cell, whose tests expect {only}"
+            want[(cell.id, "*")] = (ranked[0][0], None, Verdict.MISSING, detail)
             continue
         for test in sorted(phase_tests[cell.phase]):
             expectation, _ = expectation_for(matrix, cell, test)
@@ -537,3 +561,35 @@ def test_a_damaged_header_is_exit_3(project: Path, capsys: pytest.CaptureFixture
     code, text = gate(capsys)
     assert code == ExitCode.INCOMPLETE
     assert "damaged header" in text
+
+
+def test_a_cell_whose_environment_did_not_install_is_one_unavailable_item(
+    tmp_path: Path,
+) -> None:
+    """One `*` record, carrying the installer's message: neither missing nor a failure.
+
+    Unexpected, it fails the gate with its reason; expected (`outcome: unavailable`),
+    it passes; and the `*` record never makes the phase's other cells miss a test.
+    """
+    path = write_project(tmp_path)
+    cut = "golden_path/ssot/unit/py3.13"
+    why = "Because the requested Python version (>=3.14) does not satisfy Python 3.13"
+    records = [r for r in full_run(load_matrix(path)) if r.cell != cut]
+    records.append(Record(cut, "*", Outcome.UNAVAILABLE, message=why))
+    matrix = load_matrix(path)
+    result = judge(matrix, plan_cells(matrix), merged(records))
+    odd = [(j.cell.id, j.test, j.verdict, j.detail) for j in result.judged]
+    odd = [item for item in odd if not item[2].expected]
+    assert odd == [(cut, "*", Verdict.UNAVAILABLE, why)]
+    assert result.exit_code == ExitCode.GATE_FAILED
+
+    text = path.read_text(encoding="utf-8").replace(
+        "  rules:\n",
+        "  rules:\n"
+        "    - {adapter: ssot, python: '3.13', phase: golden_path, outcome: unavailable}\n",
+    )
+    path.write_text(text, encoding="utf-8")
+    matrix = load_matrix(path)
+    result = judge(matrix, plan_cells(matrix), merged(records))
+    assert result.exit_code == ExitCode.OK
+    assert all(j.verdict.expected for j in result.judged)

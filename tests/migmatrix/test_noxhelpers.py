@@ -8,7 +8,6 @@ on real files.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -148,19 +147,6 @@ def test_install_project_by_default_installs_the_project_alone(
     assert args == ("-e", ".[lint]")
 
 
-def test_this_noxfile_installs_the_reference_system_beside_the_harness(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Relative to the repository, as nox runs from it: `-e . -e ./reference/...[server]`."""
-    noxfile = (REPO / "noxfile.py").read_text(encoding="utf-8")
-    (sut,) = re.findall(r"^SUT = \[\"([^\"]+)\"\]$", noxfile, flags=re.MULTILINE)
-    monkeypatch.chdir(REPO)
-    session = FakeSession(None)
-    mm.install_project(session, "test", others=[sut])
-    ((args, _),) = session.installs
-    assert args == ("-e", ".[test]", "-e", "./reference/netra_backend[server]")
-
-
 def test_install_project_skips_while_the_stamp_matches(project: Path, tmp_path: Path) -> None:
     (tmp_path / "env").mkdir()
     others = ("reference/sut[server]",)
@@ -202,6 +188,82 @@ def test_install_project_without_an_environment_folder_always_installs(project: 
         session = FakeSession(None)
         mm.install_project(session, root=str(project), others=())
         assert session.installs == [(("-e", str(project)), {"UV_COMPILE_BYTECODE": "1"})]
+
+
+def test_install_project_adds_the_harness_to_the_same_single_install(
+    project: Path, tmp_path: Path
+) -> None:
+    harness = tmp_path / "harness"
+    harness.mkdir()
+    (harness / "pyproject.toml").write_text("[project]\nname = 'migmatrix'\n", encoding="utf-8")
+    session = FakeSession(None)
+    mm.install_project(
+        session, root=str(project), others=("somelib==1.2",), migmatrix=("-e", str(harness))
+    )
+    ((args, _),) = session.installs
+    assert args == ("-e", str(project), "somelib==1.2", "-e", str(harness))
+    # Not editable: local folders are installed as built distributions; requirements as named.
+    session = FakeSession(None)
+    mm.install_project(session, root=str(project), migmatrix=("migmatrix==0.3",), editable=False)
+    assert session.installs[0][0] == (str(project), "migmatrix==0.3")
+
+
+def test_install_project_installs_the_harness_once_when_it_is_the_project(project: Path) -> None:
+    """This repository is migmatrix: its `.` is the harness, so `-e .` is not given twice."""
+    session = FakeSession(None)
+    mm.install_project(session, root=str(project), migmatrix=("-e", str(project.resolve())))
+    assert session.installs[0][0] == ("-e", str(project))
+
+
+def test_install_project_reinstalls_when_the_harness_requirement_changes(
+    project: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "env").mkdir()
+    mm.install_project(
+        FakeSession(tmp_path / "env"), root=str(project), migmatrix=("migmatrix==1",)
+    )
+    session = FakeSession(tmp_path / "env")
+    mm.install_project(session, root=str(project), migmatrix=("migmatrix==2",))
+    assert len(session.installs) == 1
+
+
+# ----------------------------------------------------------------- the harness itself
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        ('{"url": "file:///src/mm", "dir_info": {"editable": true}}', ["-e", "/src/mm"]),
+        ('{"url": "file:///src/mm", "dir_info": {}}', ["/src/mm"]),
+        (
+            '{"url": "https://github.com/o/mm.git", "vcs_info": {"vcs": "git", '
+            '"commit_id": "abc123", "requested_revision": "main"}}',
+            ["migmatrix @ git+https://github.com/o/mm.git@abc123"],
+        ),
+        (
+            '{"url": "https://example.org/mm-0.1-py3-none-any.whl", "archive_info": {}}',
+            ["migmatrix @ https://example.org/mm-0.1-py3-none-any.whl"],
+        ),
+        ("not json", None),
+        ('{"dir_info": {}}', None),
+    ],
+)
+def test_args_from_direct_url_follow_pep_610(direct_url: str, expected: list[str] | None) -> None:
+    assert mm.args_from_direct_url(direct_url) == expected
+
+
+def test_migmatrix_requirement_from_the_environment_wins() -> None:
+    assert mm.migmatrix_install_args({"MIGMATRIX_REQUIREMENT": "migmatrix==9.9"}) == [
+        "migmatrix==9.9"
+    ]
+
+
+def test_migmatrix_install_args_name_where_this_harness_comes_from() -> None:
+    """Here migmatrix is this checkout (editable, or imported from src/): its folder."""
+    args = mm.migmatrix_install_args({})
+    assert args[-1] == str(REPO) or Path(args[-1]).resolve() == REPO
+    assert mm.source_tree(REPO / "src" / "migmatrix") == REPO
+    assert mm.source_tree(REPO / "reference" / "netra_backend" / "src" / "netra_backend") is None
 
 
 # ----------------------------------------------------------------- interpreters

@@ -21,14 +21,18 @@ def test_every_member_round_trips_through_its_word(
         (
             Outcome,
             "unknown outcome 'Passed'; expected one of: "
-            "passed, failed, error, skipped, crashed, timeout",
+            "passed, failed, error, skipped, crashed, timeout, unavailable",
         ),
-        (Expected, "unknown expected outcome 'Passed'; expected one of: pass, fail, error, skip"),
+        (
+            Expected,
+            "unknown expected outcome 'Passed'; expected one of: pass, fail, error, skip, "
+            "unavailable",
+        ),
         (
             Verdict,
             "unknown verdict 'Passed'; expected one of: as-expected, reproduced, "
             "unexpected-pass, regression, wrong-reason, flaky, missing, crashed, timeout, "
-            "incomplete",
+            "incomplete, unavailable",
         ),
     ],
     ids=["outcome", "expected", "verdict"],

@@ -94,6 +94,8 @@ def test_the_harness_wheel_carries_its_data_files(built: dict[str, tuple[Path, P
         names = set(archive.namelist())
     assert "migmatrix/py.typed" in names
     assert "migmatrix/matrix.schema.json" in names
+    assert "migmatrix/init/templates/runtime/matrix.yaml.tmpl" in names  # `migmatrix init`
+    assert "migmatrix/init/templates/common/suites/__init__.py.tmpl" in names
     assert not any(name.startswith("netra_backend/") for name in names)
 
 

@@ -67,7 +67,8 @@ def run_and_gate(
     report = copy / "gate.json"
     gate = subprocess.run(
         [sys.executable, "-m", "migmatrix", "gate", str(results), "--matrix", "matrix.yaml",
-         "--python", PY, "--cells", selection, "--json", str(report)],
+         "--python", PY, "--cells", selection, "--json", str(report),
+         "--no-coverage-rules"],  # these runs judge verdicts; coverage has tests of its own
         cwd=copy, env=copy_env(copy), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     return (

@@ -1,16 +1,13 @@
-"""suites.support.rollback: the targets a cell rolls back to, and data loss named item by item."""
+"""suites.support.rollback: data loss named item by item."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
 
-from suites.support.rollback import Ledger, lost_data, targets_for
+from suites.support.rollback import Ledger, lost_data
 
-from migmatrix.load import load_matrix
 from netra_backend.app.db.store import ChatStore
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _result(run_id: str, response: str) -> SimpleNamespace:
@@ -59,22 +56,3 @@ def test_lost_messages_runs_and_events_are_each_named(tmp_path: Path) -> None:
         "2 events of run r2 (user alice) not readable after ssot -> deprecated: "
         "['agent_completed', 'agent_started']",
     ]
-
-
-def test_targets_of_this_repositorys_matrix() -> None:
-    matrix = load_matrix(REPO / "matrix.yaml")
-    names = [name for name, _, _ in targets_for(matrix, "ssot")]
-    assert names == [
-        "deprecated",
-        "partial[engine]",
-        "partial[engine+factory]",
-        "partial[engine+factory+emitter]",
-        "partial[engine+factory+state]",
-        "partial[engine+emitter+state]",
-        "partial[factory+emitter+state]",
-    ]
-    assert [n for n, _, _ in targets_for(matrix, "partial[factory+state]")] == [
-        "deprecated",
-        "partial[factory]",
-    ]
-    assert targets_for(matrix, "partial[]") == ()

@@ -18,6 +18,7 @@ from typing import Any
 
 from migmatrix.errors import MatrixError
 from migmatrix.load.digest import digest
+from migmatrix.load.environment import environment_fields
 from migmatrix.load.yamldoc import Doc, KeyPath, dotted
 from migmatrix.match import adapter_matches, glob_match, is_glob
 from migmatrix.model import (
@@ -187,7 +188,7 @@ class Builder:
             out.append(
                 AdapterSpec(
                     name=name,
-                    object=value["object"],
+                    object=value.get("object", ""),
                     features=tuple(value.get("features", [])),
                     components=tuple(components),
                     sweep=sweep,
@@ -195,6 +196,7 @@ class Builder:
                     location=self.doc.key_at(base),
                     object_location=self.doc.at((*base, "object")),
                     memory=self.memory(value, (*base, "memory")),
+                    **environment_fields(value, base, self.fail),
                 )
             )
         return tuple(out)

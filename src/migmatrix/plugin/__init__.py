@@ -10,7 +10,9 @@ pytest-xdist registers its `DSession` only on the controller:
   `workerinput`): services, the recorder, the results file and the manifest;
 - `worker.MatrixWorker` on every process that runs tests (each xdist worker):
   parametrization, shards, the `cell` fixture, coverage contexts, time limits,
-  raw outcomes.
+  raw outcomes;
+- `sut`, the fixture that opens the cell's adapter (`adapter.open(cell)`); without
+  `--matrix`, `sut.NoMatrix`, which adds to a missing `cell` fixture's error how to run.
 
 Without xdist (`-n0`, `-p no:xdist`) the one process is both, and both are
 registered. What the controller knows reaches the workers through xdist's
@@ -58,6 +60,7 @@ def pytest_load_initial_conftests(
         known.matrix_timeout,
         known.run_id,
         known.matrix_durations,
+        known.matrix_environment,
     )
     key = handoff.run_key(known.matrix, where, *given)
     run = handoff.take(key)
@@ -72,6 +75,7 @@ def pytest_load_initial_conftests(
                 timeout=known.matrix_timeout,
                 run_id=known.run_id,
                 durations=known.matrix_durations,
+                environment=known.matrix_environment,
             )
         except MigmatrixError as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -84,11 +88,16 @@ def pytest_load_initial_conftests(
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from migmatrix.plugin import sut  # small: the `sut` fixture and the no-matrix hint
+
     run = config.stash.get(RUN_KEY, None)
     if run is None:
+        config.pluginmanager.register(sut.NoMatrix(), "migmatrix-no-matrix")
         return
+    config.pluginmanager.register(sut, "migmatrix-sut")
     # Imported here for the reason given in pytest_load_initial_conftests.
     from migmatrix.plugin.controller import MatrixController
+    from migmatrix.plugin.environment import EnvironmentCheck
     from migmatrix.plugin.interrupt import terminate_as_interrupt
     from migmatrix.plugin.run_state import WORKERINPUT_KEY
     from migmatrix.plugin.worker import MatrixWorker
@@ -107,3 +116,4 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(terminate_as_interrupt())
     if workerinput is not None or not distributed:
         config.pluginmanager.register(MatrixWorker(config, run), "migmatrix-worker")
+    config.pluginmanager.register(EnvironmentCheck(config, run), "migmatrix-environment")

@@ -34,6 +34,8 @@ def load_adapter_object(matrix: Matrix, adapter_name: str) -> object:
     base = adapter_name.split("[", 1)[0]
     for spec in matrix.adapters:
         if spec.name == base:
+            if not spec.object:
+                return None  # an environment adapter: its suites import the installed code
             try:
                 return _import_object(matrix.root, spec.object)
             except _ImportProblem as exc:

@@ -24,7 +24,7 @@ from migmatrix.outcomes import Outcome
 from migmatrix.plugin import adapters, collect, handoff, record, resume, services, watchdog
 from migmatrix.plugin.journal import Journal
 from migmatrix.plugin.record import Recorder
-from migmatrix.plugin.results_file import write_manifest, write_records
+from migmatrix.plugin.results_file import refuse_overwrite, write_manifest, write_records
 from migmatrix.plugin.run_state import WORKERINPUT_KEY, MatrixRun
 from migmatrix.plugin.scratch import Scratch
 from migmatrix.service import RunningService
@@ -46,6 +46,8 @@ class MatrixController:
         # A bad `object:` fails the run here, once, with the file, line and key to fix.
         try:
             adapters.import_all(run.matrix, (c.adapter_base or c.adapter for c in run.cells))
+            if not getattr(config.option, "collectonly", False):
+                refuse_overwrite(run, overwrite=bool(config.getoption("overwrite_results")))
         except MigmatrixError as exc:
             raise pytest.UsageError(str(exc)) from None
 

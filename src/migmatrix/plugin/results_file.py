@@ -8,10 +8,11 @@ import platform
 import sys
 from pathlib import Path
 
+from migmatrix.errors import UsageError
 from migmatrix.model import ResultsHeader
 from migmatrix.plugin.record import Recorder
 from migmatrix.plugin.run_state import MatrixRun, now_iso
-from migmatrix.results import header_to_dict, write_results
+from migmatrix.results import header_to_dict, read_results, write_results
 
 
 def platform_name() -> str:
@@ -27,7 +28,34 @@ def results_header(run: MatrixRun) -> ResultsHeader:
         selection=run.selection,
         shard=run.shard_text,
         started=run.started,
+        extra=dict(run.header_extra),
     )
+
+
+def refuse_overwrite(run: MatrixRun, *, overwrite: bool = False) -> None:
+    """Stop a `--cells` run that would replace a complete results file of another selection.
+
+    `pytest --matrix ... --cells SEL` writes `py3.12.jsonl` like a full run does, so
+    a quick look at a few cells would silently replace the complete results of an
+    earlier full run. Unless told to (`--overwrite-results`), such a run stops
+    before anything runs, saying where else to write.
+    """
+    if run.selection is None or overwrite:
+        return
+    path = run.results_path()
+    if not path.is_file():
+        return
+    found = read_results(path)
+    if not found.complete or found.header.selection == run.selection:
+        return
+    earlier = found.header.selection
+    what = "every planned cell" if earlier is None else f"the cells of --cells {earlier!r}"
+    msg = (
+        f"{path} holds the complete results of {what} ({len(found.records)} records); "
+        f"this --cells {run.selection!r} run would replace them. Write it elsewhere "
+        "(--results-dir DIR or --run-id NAME), or pass --overwrite-results to replace them"
+    )
+    raise UsageError(msg)
 
 
 def claim_results(run: MatrixRun) -> Path:

@@ -31,6 +31,7 @@ from migmatrix.errors import UsageError
 from migmatrix.model import Cell, Expectation, Matrix
 from migmatrix.plugin import adapters
 from migmatrix.plugin.durations import read_durations
+from migmatrix.plugin.environment import environment_cells
 from migmatrix.results.sidecar import sidecar_path
 
 WORKERINPUT_KEY = "migmatrix"
@@ -73,6 +74,9 @@ class MatrixRun:
     durations_source: str | None = None
     shard_note: str | None = None
     phase_paths: dict[str, Path] = dataclasses.field(default_factory=dict)
+    environment: str | None = None  # --matrix-environment: None runs the in-process cells
+    # Further header keys (`environment`: what the test processes imported, plugin/environment).
+    header_extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     _by_phase: dict[str, tuple[Cell, ...]] = dataclasses.field(default_factory=dict)
     _adapters: dict[str, object] = dataclasses.field(default_factory=dict)
     _expectations: dict[tuple[str, str], Expectation] = dataclasses.field(default_factory=dict)
@@ -140,6 +144,8 @@ class MatrixRun:
             stem = self.run_id
         else:
             stem = f"py{self.python}"
+            if self.environment:
+                stem += f"-{self.environment}"
             if self.shard is not None:
                 stem += f"-shard-{self.shard[0]}-of-{self.shard[1]}"
         return self.results_dir / f"{stem}.jsonl"
@@ -239,6 +245,7 @@ def open_run(
     python: str | None = None,
     durations: str | None = None,
     environ: Mapping[str, str] | None = None,
+    environment: str | None = None,
 ) -> MatrixRun:
     """Load and plan the matrix and select this interpreter's cells; errors name the fix.
 
@@ -263,6 +270,7 @@ def open_run(
     except UsageError as exc:
         msg = f"{path}: on Python {python}: {exc}"
         raise UsageError(msg) from None
+    selected = environment_cells(matrix, selected, environment)
     root = Path(matrix.root)
     with_cells = {cell.phase for cell in selected}
     phase_paths = {
@@ -305,4 +313,5 @@ def open_run(
         durations=read_durations(durations_path) if durations_path and chosen else {},
         durations_source=None if durations_path is None else str(durations_path),
         shard_note=note,
+        environment=environment,
     )

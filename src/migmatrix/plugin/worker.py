@@ -9,6 +9,7 @@ which reaches the controller's recorder with the report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Generator
@@ -18,8 +19,9 @@ from typing import Any
 import pytest
 
 from migmatrix.covctl import CellCoverage
+from migmatrix.errors import MigmatrixError
 from migmatrix.model import Cell
-from migmatrix.plugin import RUN_KEY, collect
+from migmatrix.plugin import RUN_KEY, adapters, collect
 from migmatrix.plugin.cell import CellContext, cell_context
 from migmatrix.plugin.record import RAW_ATTR, raw_outcome
 from migmatrix.plugin.run_state import MatrixRun
@@ -73,6 +75,11 @@ class MatrixWorker:
         else:
             current = _current_coverage()
             self.switch_context = None if current is None else current.switch_context
+        # What an adapter module imports at its top runs here, before any cell's
+        # coverage context opens: a cell is charged with what it runs, not with
+        # being the first to import a module (see coverage_rules).
+        with contextlib.suppress(MigmatrixError):  # the controller reported it already
+            adapters.import_all(self.run.matrix, (c.adapter for c in self.run.cells))
 
     def _memory_of(self, item: pytest.Item) -> int | None:
         callspec = getattr(item, "callspec", None)

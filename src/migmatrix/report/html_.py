@@ -398,7 +398,7 @@ def _summary_html(result: GateResult, title: str, href: str | None) -> str:
     if result.coverage:
         out.append('<h2>Coverage rules</h2>\n<ul class="coverage-rules">\n')
         for cv in result.coverage:
-            ccls = "ok" if cv.passed else "bad"
+            ccls = "warn" if cv.skipped else "ok" if cv.passed else "bad"
             out.append(
                 f'<li class="{ccls}"><span class="mark">{_MARK[ccls]}</span> '
                 f"{_esc(cv.rule.name)}: {_esc(cv.detail)}</li>\n"

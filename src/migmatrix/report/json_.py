@@ -120,7 +120,7 @@ def build_report(result: GateResult) -> dict[str, Any]:
         "coverage": {
             "total": result.coverage_total,
             "rules": [
-                {"name": c.rule.name, "passed": c.passed, "detail": c.detail}
+                {"name": c.rule.name, "passed": c.passed, "skipped": c.skipped, "detail": c.detail}
                 for c in result.coverage
             ],
         },

@@ -27,6 +27,7 @@ from migmatrix.report.migration_map import (
 )
 from migmatrix.report.summary import (
     CellSummary,
+    coverage_words,
     got,
     matrix_tables,
     rule_words,
@@ -79,7 +80,7 @@ def render_markdown(result: GateResult) -> str:
     out = [
         f"## migmatrix gate: {_ICON.get(word, '')} {word} (exit {result.exit_code})",
         "",
-        md(counts or "nothing judged"),
+        md("; ".join(filter(None, [counts or "nothing judged", coverage_words(result)]))),
         "",
     ]
     found = build_map(result)
@@ -223,6 +224,7 @@ def _other_sections(result: GateResult) -> list[str]:
             out.append("|---|---|---|")
             for verdict in result.coverage:
                 mark = "✅ ok" if verdict.passed else "❌ failed"
+                mark = "⚠️ not checked" if verdict.skipped else mark
                 out.append(f"| {md(verdict.rule.name)} | {mark} | {md(verdict.detail)} |")
             out.append("")
     return out

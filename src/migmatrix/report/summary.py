@@ -242,6 +242,18 @@ def status(result: GateResult) -> str:
     return STATUS.get(result.exit_code, "error")
 
 
+def coverage_words(result: GateResult) -> str:
+    """What a gate's closing line says of the coverage rules: failed and unchecked ones, or ''."""
+    failed = [c.rule.name for c in result.coverage if not c.passed]
+    skipped = [c.rule.name for c in result.coverage if c.skipped]
+    parts = []
+    if failed:
+        parts.append(f"coverage rule(s) failed: {', '.join(failed)}")
+    if skipped:
+        parts.append(f"{len(skipped)} coverage rule(s) not checked (--no-coverage-rules)")
+    return "; ".join(parts)
+
+
 def got(judged: Judged) -> str:
     """What happened, in words: the outcome and exception type, or why nothing happened."""
     record = judged.record

@@ -28,7 +28,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from migmatrix.model import GateResult, Judged
+from migmatrix.model import CoverageVerdict, GateResult, Judged
 from migmatrix.report.groups import ItemGroup, group_items, span_words
 from migmatrix.report.migration_map import (
     ASCII_MARKS,
@@ -41,7 +41,7 @@ from migmatrix.report.migration_map import (
     python_span,
     pythons_line,
 )
-from migmatrix.report.summary import rule_words, status, verdict_totals
+from migmatrix.report.summary import coverage_words, rule_words, status, verdict_totals
 from migmatrix.text import one_line
 
 DEFAULT_WIDTH = 100
@@ -128,9 +128,17 @@ def render_terminal(
     counts = ", ".join(f"{n} {v.value}" for v, n in verdict_totals(result).items() if n)
     closing = Text(f"gate {word.upper()}", style={"passed": "green", "failed": "red"}.get(word, ""))
     closing.append(f" (exit {result.exit_code}): {counts or 'nothing judged'}")
+    if coverage_words(result):
+        closing.append(f"; {coverage_words(result)}")
     _say(console, closing)
     # Table rows are padded to the table's width; trailing blanks only cost bytes.
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def _coverage_mark(verdict: CoverageVerdict) -> tuple[str, str]:
+    if verdict.skipped:
+        return ("not checked", "yellow")
+    return ("ok", "green") if verdict.passed else ("FAILED", "red")
 
 
 def _say(console: Console, text: Text | str, style: str | None = None, indent: int = 0) -> None:
@@ -292,7 +300,7 @@ def _other_sections(console: Console, result: GateResult) -> None:
             _say(console, f"total: {result.coverage_total:.2f}%", indent=2)
         for verdict in result.coverage:
             line = Text()
-            line.append(*(("ok", "green") if verdict.passed else ("FAILED", "red")))
+            line.append(*_coverage_mark(verdict))
             line.append(f"  {verdict.rule.name}: {verdict.detail}")
             _say(console, line, indent=2)
         console.print()

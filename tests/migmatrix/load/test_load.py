@@ -226,7 +226,7 @@ BAD = [
         ("", "expect:\n  rules:\n    - {phase: repro, outcome: passs}\n"),
         "19:31",
         "expect.rules[0].outcome",
-        "'passs' is not one of: pass, fail, error, skip; did you mean 'pass'?",
+        "'passs' is not one of: pass, fail, error, skip, unavailable; did you mean 'pass'?",
     ),
     (
         "rule-without-outcome",

@@ -14,7 +14,8 @@ def test_the_verdict_and_the_map_come_first_and_the_detail_is_folded() -> None:
     text = render_markdown(sample_result())
     assert text.startswith(
         "## migmatrix gate: ❌ failed (exit 1)\n\n"
-        "5 as-expected, 4 reproduced, 1 regression, 1 missing\n\n"
+        "5 as-expected, 4 reproduced, 1 regression, 1 missing; "
+        "coverage rule(s) failed: legacy-unreached\n\n"
         "### Migration map\n\npy3.12-3.13 identical\n\n"
     )
     assert (

@@ -62,8 +62,10 @@ def test_unexpected_items_problems_stale_rules_and_coverage_are_listed() -> None
     assert "rule #4 at matrix.yaml:40:7: phase=business matches no planned test" in text
     assert "total: 87.50%" in text
     assert "FAILED  legacy-unreached: 2 line(s) covered (max 0)" in text
+    # The closing line names the failed coverage rule (the report wraps at 80 columns).
     assert text.endswith(
-        "gate FAILED (exit 1): 5 as-expected, 4 reproduced, 1 regression, 1 missing\n"
+        "gate FAILED (exit 1): 5 as-expected, 4 reproduced, 1 regression, 1 missing; "
+        "coverage rule(s) failed:\nlegacy-unreached\n"
     )
 
 
