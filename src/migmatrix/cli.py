@@ -21,6 +21,7 @@ from migmatrix.errors import MigmatrixError, UsageError
 from migmatrix.model import Cell, CoverageVerdict, Matrix
 from migmatrix.outcomes import ExitCode
 from migmatrix.run import run_matrix
+from migmatrix.update.command import cmd_update
 
 # --------------------------------------------------------------------------- helpers
 # Each subcommand imports the steps it uses when it runs, so `migmatrix plan` or a
@@ -283,6 +284,7 @@ COMMANDS = {
     "plan": cmd_plan,
     "explain": cmd_explain,
     "schema": cmd_schema,
+    "update-expectations": cmd_update,
 }
 
 

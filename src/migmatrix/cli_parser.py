@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from migmatrix import run_options
+from migmatrix.update.command import add_parser as add_update_parser
 
 DEFAULT_MATRIX = "matrix.yaml"
 
@@ -166,4 +167,5 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_SCHEMA_EXAMPLE,
         formatter_class=raw,
     )
+    add_update_parser(sub)
     return parser
