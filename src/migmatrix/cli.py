@@ -71,6 +71,7 @@ def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from migmatrix.expect import stale_rules
     from migmatrix.gate import judge
+    from migmatrix.lifecycle.options import review_gate
     from migmatrix.merge import collect_paths, merge, read_all
     from migmatrix.report.markdown import render_markdown, write_step_summary
     from migmatrix.report.terminal import (
@@ -126,6 +127,8 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # the same bytes, whenever and however fast the gate renders it.
         duration=merged.run_seconds,
     )
+    # The baseline comparison and expired rules (issue 18): exit code and reports.
+    result, lifecycle = review_gate(result, matrix, args)
 
     out.write(
         render_terminal(
@@ -135,17 +138,18 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             unicode=can_show_unicode(out),
             all_items=args.all_items,
         )
+        + lifecycle.terminal()
     )
     markdown = None
     if args.markdown or os.environ.get("GITHUB_STEP_SUMMARY"):
-        markdown = render_markdown(result)
+        markdown = render_markdown(result) + lifecycle.markdown()
         if args.markdown:
             _write(args.markdown, markdown)
         write_step_summary(markdown)
     if args.json:
         from migmatrix.report.json_ import render_json
 
-        _write(args.json, render_json(result))
+        _write(args.json, render_json(result, extra=lifecycle.json()))
     if args.junit:
         from migmatrix.report.junit import render_junit
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from migmatrix import run_options
+from migmatrix.lifecycle.options import add_arguments as add_lifecycle_args
 from migmatrix.update.command import add_parser as add_update_parser
 
 DEFAULT_MATRIX = "matrix.yaml"
@@ -19,6 +20,7 @@ examples:
   migmatrix gate results/                       # every results/*.jsonl, against ./matrix.yaml
   migmatrix gate results/ --python 3.12 --junit junit.xml --json report.json
   migmatrix gate a.jsonl b.jsonl --cells 'reproduction/*' --markdown summary.md
+  migmatrix gate results/ --baseline main-gate.json --json gate.json   # the ratchet
 
 The planned cells are matrix.yaml's plan, narrowed by --cells and --python
 (default: every python of the matrix, not only those present in the results, so
@@ -141,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder of parallel .coverage.* files (searched below too), combined here; "
         "repeatable (instead of --coverage-data)",
     )
+    add_lifecycle_args(gate)
 
     plan = sub.add_parser(
         "plan", help="print the planned cells", epilog=_PLAN_EXAMPLE, formatter_class=raw
