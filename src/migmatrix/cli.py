@@ -71,6 +71,7 @@ def cmd_gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from migmatrix.expect import stale_rules
     from migmatrix.gate import judge
+    from migmatrix.lifecycle.flaky import judge_attempts
     from migmatrix.lifecycle.options import review_gate
     from migmatrix.merge import collect_paths, merge, read_all
     from migmatrix.report.markdown import render_markdown, write_step_summary
@@ -128,7 +129,7 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         duration=merged.run_seconds,
     )
     # The baseline comparison and expired rules (issue 18): exit code and reports.
-    result, lifecycle = review_gate(result, matrix, args)
+    result, lifecycle = review_gate(judge_attempts(result, merged.attempts), matrix, args)
 
     out.write(
         render_terminal(
@@ -258,7 +259,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         results_dir=args.results_dir or "results",
         workers=args.workers,
         coverage_dir=args.matrix_coverage,
-        pytest_args=list(args.pytest_args),
+        # pytest-rerunfailures' option, passed on (issue 18: reruns, every attempt recorded).
+        pytest_args=[*(["--reruns", str(args.reruns)] if args.reruns else []), *args.pytest_args],
         durations=args.matrix_durations,
         timeout=args.matrix_timeout,
         run_id=args.run_id,
