@@ -32,9 +32,10 @@ def stable_match(messages: Iterable[str | None]) -> str | None:
     common = os.path.commonprefix(firsts)  # noqa: RUF071
     volatile = _VOLATILE.search(common)
     if volatile is not None:
+        glued = volatile.group().isdigit() and common[: volatile.start()][-1:].strip()
         common = common[: volatile.start()]
-        # A value glued to a word (`user_12`) takes the word with it.
-        if common and not common[-1].isspace():
+        # A number glued to a word (`user_12`, `a1b2c3`) takes the word with it.
+        if glued:
             cut = max(common.rfind(" "), common.rfind("\t"))
             common = common[: cut + 1] if cut >= 0 else ""
     elif len(common) < min(len(text) for text in firsts):

@@ -130,3 +130,20 @@ def migmatrix(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The `migmatrix` command in `folder`."""
     argv = [sys.executable, "-m", "migmatrix", *args]
     return subprocess.run(argv, cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def comments(text: str) -> list[str]:
+    """Every line of `text` that holds a comment, as written."""
+    return [line for line in text.splitlines(keepends=True) if "#" in line]
+
+
+def drop_rule(text: str, first_line: str) -> str:
+    """`text` without the rule that starts at the comment line `first_line` (up to the next
+    rule's comment or the blank line after it)."""
+    start = text.index(first_line)
+    rest = text[start + len(first_line) :]
+    ends = [i for i in (rest.find("\n    # "), rest.find("\n\n")) if i >= 0]
+    return text[:start] + rest[min(ends) + 1 :]
+
+
+IMPORTS_RULE = "    # Legacy imports resolve to a second engine until the engine is migrated.\n"
