@@ -192,7 +192,11 @@ def _strings(value: Any, where: str) -> list[str]:
 def _key(group: Mapping[str, Any], where: str) -> ExpKey:
     words = _strings(group.get("expected"), f"{where}.expected")
     for word in words:
-        Expected.from_str(word)  # ValueError names the word and the allowed ones
+        try:
+            Expected.from_str(word)
+        except ValueError as exc:
+            msg = f"`{where}.expected`: {exc}"
+            raise ValueError(msg) from None
     raises, match, rule = group.get("raises"), group.get("match"), group.get("rule")
     if raises is not None and not isinstance(raises, str):
         msg = f"`{where}.raises` is not a string"
