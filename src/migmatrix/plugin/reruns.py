@@ -35,34 +35,57 @@ RERUN = "rerun"  # the outcome pytest-rerunfailures gives the report of a repeat
 
 
 class RerunAttempts:
-    """The controller's record of every attempt that pytest-rerunfailures repeated."""
+    """The controller's record of every attempt that pytest-rerunfailures repeated.
+
+    pytest-rerunfailures logs a repeated attempt's reports up to the "rerun" one
+    and, in its recent versions, the teardown after it. The Recorder folds them
+    into one record as for any test; taken out of the Recorder at the attempt's
+    end, it is the attempt's record, and the next attempt starts afresh. An
+    attempt that ends without a teardown report (older versions) ends when the
+    next attempt's setup report arrives.
+    """
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self.repeated: set[str] = set()  # node ids whose current attempt will be repeated
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.outcome != RERUN:
-            return
-        recorder = self.recorder
-        name = recorder.names.get(report.nodeid)
-        state = recorder.pending.pop(report.nodeid, None)
-        if name is None or state is None:
-            return
-        earlier = recorder.earlier.setdefault(name, [])
-        earlier.append(
-            Record(
-                cell=name[0],
-                test=name[1],
-                outcome=state.outcome,
-                duration=round(state.duration, 6),
-                exc_type=state.exc_type,
-                message=state.message,
-                worker=state.worker,
-                attempt=len(earlier) + 1,
-                nodeid=report.nodeid,
-            )
-        )
+        """Before the Recorder: a setup report while an attempt is open starts the next one."""
+        if report.when == "setup" and report.nodeid in self.repeated:
+            self.repeated.discard(report.nodeid)
+            state = self.recorder.pending.pop(report.nodeid, None)
+            name = self.recorder.names.get(report.nodeid)
+            if state is not None and name is not None:
+                self._keep(
+                    Record(
+                        cell=name[0],
+                        test=name[1],
+                        outcome=state.outcome,
+                        duration=round(state.duration, 6),
+                        exc_type=state.exc_type,
+                        message=state.message,
+                        worker=state.worker,
+                        nodeid=report.nodeid,
+                    )
+                )
+
+    # A second impl of the hook (pytest reads only `pytest_` names; `specname` maps it).
+    @pytest.hookimpl(trylast=True, specname="pytest_runtest_logreport")
+    def pytest_runtest_logreport_after(self, report: pytest.TestReport) -> None:
+        """After the Recorder: a "rerun" report marks the attempt; its teardown ends it."""
+        if report.outcome == RERUN:
+            self.repeated.add(report.nodeid)
+        elif report.when == "teardown" and report.nodeid in self.repeated:
+            self.repeated.discard(report.nodeid)
+            name = self.recorder.names.get(report.nodeid)
+            record = self.recorder.records.pop(name, None) if name is not None else None
+            if record is not None:
+                self._keep(record)
+
+    def _keep(self, record: Record) -> None:
+        earlier = self.recorder.earlier.setdefault(record.key, [])
+        earlier.append(record._replace(attempt=len(earlier) + 1))
 
 
 def with_attempts(
