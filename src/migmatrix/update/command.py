@@ -64,7 +64,10 @@ def cmd_update(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"migmatrix update-expectations: {problem}\n")
         err.write("migmatrix update-expectations: the results are incomplete; nothing proposed\n")
         return int(ExitCode.INCOMPLETE)
-    proposal = propose(matrix, plan_cells(matrix), merged.cells, merged.collected)
+    flaky = {
+        key for key, attempts in merged.attempts.items() if len({a.outcome for a in attempts}) > 1
+    }
+    proposal = propose(matrix, plan_cells(matrix), merged.cells, merged.collected, flaky)
     for note in proposal.left_alone:
         err.write(f"migmatrix update-expectations: left alone: {note}\n")
     for rule in proposal.stale:

@@ -103,12 +103,15 @@ def propose(
     planned: Sequence[Cell],
     observed: Mapping[str, Mapping[str, Record]],
     collected: Mapping[str, Collection[str]] | None = None,
+    flaky: Collection[tuple[str, str]] = (),
 ) -> Proposal:
     """The rules to add so every observed outcome is expected, and the stale rules.
 
     `observed` maps cell ids to their records by test id (`merge.Merged.cells`);
     `collected` the test ids each cell's run collected (`Merged.collected`).
-    Records of cells outside `planned` are ignored.
+    Records of cells outside `planned` are ignored. `flaky` (cell id, test id)
+    pairs showed mixed outcomes over their attempts (`--reruns`): flakiness is a
+    verdict, not an expectation, so they are left alone.
     """
     by_id = {cell.id: cell for cell in planned}
     seen = {cell_id: tests for cell_id, tests in observed.items() if cell_id in by_id}
@@ -122,6 +125,9 @@ def propose(
         cell = by_id[cell_id]
         for test in sorted(seen[cell_id]):
             record = seen[cell_id][test]
+            if (cell_id, test) in flaky:
+                left_alone.append(f"{cell_id} {test}: flaky over its attempts, not an expectation")
+                continue
             expectation, _ = expectation_for(matrix, cell, test)
             if verdict_for(expectation, record)[0].expected:
                 continue

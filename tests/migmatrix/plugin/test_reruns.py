@@ -86,6 +86,11 @@ def test_a_seeded_flaky_test_is_flaky_with_its_attempts_under_xdist(flaky_toy: P
     )
     regression = next(r for r in report["results"] if r["verdict"] == "regression")
     assert "attempt 3: failed" in regression["detail"]
+    # Flakiness is a verdict, not an expectation: update-expectations leaves it alone.
+    update = migmatrix(flaky_toy, "update-expectations", "results")
+    assert "test_sometimes" not in update.stdout
+    assert "test_sometimes: flaky over its attempts" in update.stderr
+    assert "test_always_broken" in update.stdout
 
 
 @pytest.mark.slow
