@@ -65,14 +65,14 @@ def matrix(session: nox.Session) -> None:
     # Python (or another matrix.yaml) is not part of this verdict.
     files = [f"{mm.RESULTS_DIR}/py{py}.jsonl" for py in found]
     data = [f"{mm.COVERAGE_DIR}/py{py}" for py in found]
-    _gate(session, [*pythons, *mm.selection_args(session.posargs)], files, data)
+    _gate(session, [*pythons, *mm.gate_args(session.posargs)], files, data)
 
 
 @nox.session
 def gate(session: nox.Session) -> None:
     """Merge whatever results and coverage data exist, gate and report (CI's last job)."""
     mm.install_project(session, others=SUT)
-    _gate(session, mm.selection_args(session.posargs))
+    _gate(session, mm.gate_args(session.posargs))
 
 
 def _gate(
