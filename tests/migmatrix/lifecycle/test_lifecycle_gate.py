@@ -10,11 +10,13 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 from toy_migration import migmatrix, run_toy, write_toy
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_ci_shard")]
 
+REPORT_SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "report-json-schema.json"
 IMPORTS_MATCH = '      match: "SSOT VIOLATION: legacy imports"\n'
 
 
@@ -51,6 +53,7 @@ def test_the_same_expectations_pass_and_the_report_shows_the_comparison(toy: Pat
     report = json.loads((toy / "g.json").read_text())
     assert report["baseline"]["changes"] == []
     assert report["expectations"]["matrix_digest"]
+    jsonschema.validate(report, json.loads(REPORT_SCHEMA.read_text()))
 
 
 def test_a_loosened_match_fails_naming_rule_cells_before_and_after(toy: Path) -> None:
