@@ -162,7 +162,10 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if coverage_html is not None:
             target = os.path.join(coverage_html, "index.html")
             link = os.path.relpath(target, os.path.dirname(os.path.abspath(args.html)) or ".")
-        _write(args.html, render_html(result, coverage_html=link))
+        page = render_html(result, coverage_html=link)
+        # The lifecycle section goes before the page's closing script (issue 18).
+        at = page.rfind("<script>")
+        _write(args.html, page[:at] + lifecycle.html() + page[at:] if at >= 0 else page)
     written = [
         (label, path)
         for label, path in (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import html
 from typing import Any
 
 from migmatrix.expect import expired_rules
@@ -84,6 +85,15 @@ class Review:
         if not lines:
             return ""
         return "\n### Expectations over time\n\n" + "".join(f"- {line.strip()}\n" for line in lines)
+
+    def html(self) -> str:
+        """A section for the HTML report (inserted before its scripts by the gate command)."""
+        lines = self.lines()
+        if not lines:
+            return ""
+        items = "".join(f"<li>{html.escape(line.strip())}</li>\n" for line in lines)
+        head = '<section id="lifecycle">\n<h2>Expectations over time</h2>\n'
+        return f"{head}<ul>\n{items}</ul>\n</section>\n"
 
     # ------------------------------------------------------------------ JSON
 

@@ -59,7 +59,9 @@ def test_the_same_expectations_pass_and_the_report_shows_the_comparison(toy: Pat
 def test_a_loosened_match_fails_naming_rule_cells_before_and_after(toy: Path) -> None:
     edit(toy, IMPORTS_MATCH, '      match: "SSOT"\n')
     assert migmatrix(toy, "gate", "results").returncode == 0  # without the ratchet: green
-    done = migmatrix(toy, "gate", "results", "--baseline", "base.json", "--markdown", "s.md")
+    done = migmatrix(
+        toy, "gate", "results", "--baseline", "base.json", "--markdown", "s.md", "--html", "g.html"
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     line = next(x for x in done.stdout.splitlines() if "LOOSENED" in x)
     assert "rule #1 at matrix.yaml:" in line
@@ -68,6 +70,7 @@ def test_a_loosened_match_fails_naming_rule_cells_before_and_after(toy: Path) ->
     assert "repro/old/unit/py" in line
     assert "test_conflicts.py::test_imports_resolve_to_one_engine" in line
     assert "LOOSENED (fails the gate)" in (toy / "s.md").read_text()
+    assert "<li>LOOSENED (fails the gate): rule #1 at" in (toy / "g.html").read_text()
     accepted = migmatrix(toy, "gate", "results", "--baseline", "base.json", "--accept-loosened")
     assert accepted.returncode == 0
     assert "accepted (--accept-loosened)" in accepted.stdout
