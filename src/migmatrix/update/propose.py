@@ -28,7 +28,7 @@ import dataclasses
 import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from migmatrix.expect import expectation_for, why_not
+from migmatrix.expect import expectation_for, selects_test, why_not
 from migmatrix.gate import verdict_for
 from migmatrix.model import Cell, CellFilter, Expectation, ExpectRule, Matrix, Record
 from migmatrix.outcomes import Expected, Outcome
@@ -340,11 +340,18 @@ class _Context:
         after = dataclasses.replace(
             self.matrix, rules=(*base, *(rule.as_rule(count + i) for i, rule in enumerate(extra)))
         )
+        # Every test of the phase a new rule's glob selects, not only those it was made for
+        # (`t.py::test_a` selects `t.py::test_a[1]` too).
+        checked = set(tests) | {
+            test
+            for test in self.tests_of_phase.get(phase, ())
+            if any(selects_test(rule.test, test) for rule in rules)
+        }
         for cell in self.planned:
             if cell.phase != phase:
                 continue
             recorded = self.seen.get(cell.id, {})
-            for test in tests:
+            for test in sorted(checked):
                 record = recorded.get(test)
                 new, _ = expectation_for(after, cell, test)
                 if record is None:
