@@ -23,6 +23,7 @@ from migmatrix.errors import MigmatrixError, UsageError
 from migmatrix.model import Cell, CoverageVerdict, Matrix
 from migmatrix.outcomes import ExitCode
 from migmatrix.run import run_matrix
+from migmatrix.update.command import cmd_update
 
 # --------------------------------------------------------------------------- helpers
 # Each subcommand imports the steps it uses when it runs, so `migmatrix plan` or a
@@ -84,6 +85,8 @@ def _environment_checked(matrix: Matrix, files: Any, merged: Any) -> Any:
 def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from migmatrix.expect import stale_rules
     from migmatrix.gate import judge
+    from migmatrix.lifecycle.flaky import judge_attempts
+    from migmatrix.lifecycle.options import review_gate
     from migmatrix.merge import collect_paths, merge, read_all
     from migmatrix.report.markdown import render_markdown, write_step_summary
     from migmatrix.report.terminal import (
@@ -153,6 +156,8 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # the same bytes, whenever and however fast the gate renders it.
         duration=merged.run_seconds,
     )
+    # The baseline comparison and expired rules (issue 18): exit code and reports.
+    result, lifecycle = review_gate(judge_attempts(result, merged.attempts), matrix, args)
 
     out.write(
         render_terminal(
@@ -162,17 +167,18 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             unicode=can_show_unicode(out),
             all_items=args.all_items,
         )
+        + lifecycle.terminal()
     )
     markdown = None
     if args.markdown or os.environ.get("GITHUB_STEP_SUMMARY"):
-        markdown = render_markdown(result)
+        markdown = render_markdown(result) + lifecycle.markdown()
         if args.markdown:
             _write(args.markdown, markdown)
         write_step_summary(markdown)
     if args.json:
         from migmatrix.report.json_ import render_json
 
-        _write(args.json, render_json(result))
+        _write(args.json, render_json(result, extra=lifecycle.json()))
     if args.junit:
         from migmatrix.report.junit import render_junit
 
@@ -184,7 +190,10 @@ def _gate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if coverage_html is not None:
             target = os.path.join(coverage_html, "index.html")
             link = os.path.relpath(target, os.path.dirname(os.path.abspath(args.html)) or ".")
-        _write(args.html, render_html(result, coverage_html=link))
+        page = render_html(result, coverage_html=link)
+        # The lifecycle section goes before the page's closing script (issue 18).
+        at = page.rfind("<script>")
+        _write(args.html, page[:at] + lifecycle.html() + page[at:] if at >= 0 else page)
     written = [
         (label, path)
         for label, path in (
@@ -323,7 +332,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         results_dir=args.results_dir or "results",
         workers=args.workers,
         coverage_dir=args.matrix_coverage,
-        pytest_args=list(args.pytest_args),
+        # pytest-rerunfailures' option, passed on (issue 18: reruns, every attempt recorded).
+        pytest_args=[*(["--reruns", str(args.reruns)] if args.reruns else []), *args.pytest_args],
         durations=args.matrix_durations,
         timeout=args.matrix_timeout,
         run_id=args.run_id,
@@ -369,6 +379,7 @@ COMMANDS = {
     "plan": cmd_plan,
     "explain": cmd_explain,
     "schema": cmd_schema,
+    "update-expectations": cmd_update,
 }
 
 

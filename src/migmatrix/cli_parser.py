@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 
 from migmatrix import run_options
+from migmatrix.lifecycle.options import add_arguments as add_lifecycle_args
+from migmatrix.update.command import add_parser as add_update_parser
 
 DEFAULT_MATRIX = "matrix.yaml"
 
@@ -18,6 +20,7 @@ examples:
   migmatrix gate results/                       # every results/*.jsonl, against ./matrix.yaml
   migmatrix gate results/ --python 3.12 --junit junit.xml --json report.json
   migmatrix gate a.jsonl b.jsonl --cells 'reproduction/*' --markdown summary.md
+  migmatrix gate results/ --baseline main-gate.json --json gate.json   # the ratchet
 
 The planned cells are matrix.yaml's plan, narrowed by --cells and --python
 (default: every python of the matrix, not only those present in the results, so
@@ -172,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not check matrix.yaml's coverage rules (the reports say they were not checked); "
         "without it, declared rules and no coverage data make the gate incomplete (exit 3)",
     )
+    add_lifecycle_args(gate)
 
     plan = sub.add_parser(
         "plan", help="print the planned cells", epilog=_PLAN_EXAMPLE, formatter_class=raw
@@ -224,4 +228,5 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_SCHEMA_EXAMPLE,
         formatter_class=raw,
     )
+    add_update_parser(sub)
     return parser

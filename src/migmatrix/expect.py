@@ -22,6 +22,7 @@ its parameters (`test_x.py::TestK::test_y`), or any `::` prefix of it
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Collection, Iterable
 
 from migmatrix._speed import IdentityCache
@@ -295,3 +296,13 @@ def stale_rules(
                 if number in unused and selects_test(pattern, test_id):
                     unused.discard(number)
     return tuple(rule for rule in matrix.rules if rule.index in unused)
+
+
+def expired_rules(matrix: Matrix, today: datetime.date) -> tuple[ExpectRule, ...]:
+    """Rules whose `until:` day is before `today`, in file order.
+
+    `until` names the last day a rule holds, so a rule until 2026-06-30 is
+    expired from 2026-07-01 on. `today` is the caller's (the gate's `--today`, or
+    the clock's date), so the function stays pure.
+    """
+    return tuple(rule for rule in matrix.rules if rule.until is not None and rule.until < today)

@@ -39,6 +39,7 @@ import itertools
 import os
 from collections.abc import Iterable, Sequence
 
+from migmatrix.attempts import Attempts, split_attempts
 from migmatrix.errors import UsageError
 from migmatrix.model import Record
 from migmatrix.outcomes import SEVERITY
@@ -67,6 +68,8 @@ class Merged:
     incomplete_cells: frozenset[str]
     run_seconds: float = 0.0
     collected: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    # (cell, test) -> every attempt, for the pairs a rerun ran more than once.
+    attempts: Attempts = dataclasses.field(default_factory=dict)
 
     @functools.cached_property
     def records(self) -> dict[tuple[str, str], Record]:
@@ -124,6 +127,7 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
     collected: dict[str, list[tuple[str, ...]]] = {}
     without_collection: list[str] = []
     agreeing = 0
+    attempts: Attempts = {}
 
     for results in sorted(files, key=lambda f: f.path):
         first = seen_content.get(results.digest_of_content)
@@ -140,7 +144,10 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
             collected.setdefault(cell_id, []).append(named)
 
         path = results.path
-        incoming, repeats = group_by_cell(results.records)
+        # Reruns (issue 18): every attempt kept, the worst one judged.
+        judged, reruns = split_attempts(results.records)
+        attempts.update(reruns)
+        incoming, repeats = group_by_cell(judged)
         if results.problems or results.footer is None:
             incomplete_cells.update(incoming)
         for record in repeats:
@@ -195,6 +202,7 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
             cell_id: frozenset(itertools.chain.from_iterable(parts))
             for cell_id, parts in collected.items()
         },
+        attempts=attempts,
     )
 
 

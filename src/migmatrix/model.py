@@ -10,6 +10,7 @@ objects; everything after it trusts them.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, overload
@@ -151,6 +152,8 @@ class ExpectRule:
     owner: str | None = None
     reason: str | None = None
     location: Location = NOWHERE
+    # The last day the rule holds (`until:`); after it the gate reports it as expired.
+    until: datetime.date | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +178,9 @@ class CoverageRule:
 class GateSpec:
     fail_on: frozenset[Verdict]
     coverage: tuple[CoverageRule, ...] = ()
+    # `fail_on: [expired]`: a rule past its `until:` date fails the gate (not a verdict
+    # of a test, so not a member of `fail_on`).
+    fail_on_expired: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -239,7 +239,7 @@ def _register(mm: MatrixSessions, matrix: str, *, coverage: bool) -> None:
         ]
         files = [f for f in files if os.path.exists(f)] or files
         data = [f"{mm.coverage_dir}/py{py}" for py in found]
-        extra = [*pythons, *helpers.selection_args(session.posargs)]
+        extra = [*pythons, *helpers.gate_args(session.posargs)]
         if not coverage or os.environ.get("MIGMATRIX_COVERAGE", "1") == "0":
             # Turned off on purpose: the rules go unchecked and the reports say so,
             # rather than the gate being incomplete for want of data.
@@ -250,7 +250,7 @@ def _register(mm: MatrixSessions, matrix: str, *, coverage: bool) -> None:
     def gate(session: nox.Session) -> None:
         """Merge whatever results and coverage data exist, gate and report (CI's last job)."""
         mm.install(session)
-        _gate(session, mm, matrix_args, helpers.selection_args(session.posargs))
+        _gate(session, mm, matrix_args, helpers.gate_args(session.posargs))
 
     @nox.session(name="cell", python=list(axes.python), default=False)
     @nox.parametrize(

@@ -344,3 +344,22 @@ def selection_args(posargs: Sequence[str]) -> list[str]:
     if args and not args[0].startswith("-"):
         return ["--cells", args[0], *args[1:]]
     return args
+
+
+# Options of `migmatrix run` that `nox -s matrix -- ...` also hands to every session,
+# but that mean nothing to the gate: `--reruns N` (issue 18).
+RUN_ONLY = ("--reruns",)
+
+
+def gate_args(posargs: Sequence[str]) -> list[str]:
+    """`selection_args` without the run-only options (and their values) the gate refuses."""
+    out: list[str] = []
+    skip = False
+    for arg in selection_args(posargs):
+        if skip:
+            skip = False
+        elif arg in RUN_ONLY:
+            skip = True
+        elif not arg.startswith(tuple(f"{flag}=" for flag in RUN_ONLY)):
+            out.append(arg)
+    return out

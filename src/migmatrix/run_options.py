@@ -107,6 +107,28 @@ ENVIRONMENT = Option(
     "by `nox -s run-X.Y(NAME)`); default: the in-process adapters' cells",
 )
 
+
+def _reruns(text: str) -> int:
+    """`--reruns N`: a whole number, 0 or more (argparse turns the error into exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        msg = f"must be a whole number, 0 or more, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+# pytest-rerunfailures' own option, which `migmatrix run` passes on: not the plugin's.
+RERUNS = Option(
+    "--reruns",
+    "N",
+    "run a test that did not do what its expectation says again, up to N times, in the "
+    "same cell; every attempt is recorded, mixed outcomes are judged `flaky`",
+    type=_reruns,
+)
+
 # Every option of the plugin, in the order `pytest --help` lists them.
 PLUGIN_OPTIONS = (
     *(MATRIX, CELLS, SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, MANIFEST, RUN_ID),
@@ -116,7 +138,17 @@ PLUGIN_OPTIONS = (
 
 # The ones `migmatrix run` takes too and passes on unchanged (it declares `--matrix`
 # and `--cells` with the other subcommands, and writes `--matrix-manifest` itself).
-RUN_OPTIONS = (SHARD, DURATIONS, RESULTS_DIR, TIMEOUT, COVERAGE, RUN_ID, ENVIRONMENT, OVERWRITE)
+RUN_OPTIONS = (
+    SHARD,
+    DURATIONS,
+    RESULTS_DIR,
+    TIMEOUT,
+    COVERAGE,
+    RUN_ID,
+    ENVIRONMENT,
+    OVERWRITE,
+    RERUNS,
+)
 
 
 def add_to_pytest(group: Any, options: Iterable[Option] = PLUGIN_OPTIONS) -> None:

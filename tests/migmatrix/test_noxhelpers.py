@@ -352,3 +352,9 @@ def test_expose_pyenv_interpreters_gives_up_on_a_hanging_pyenv(
     environ: dict[str, Any] = {}
     assert mm.expose_pyenv_interpreters(["3.12"], environ) is None
     assert environ == {}
+
+
+def test_gate_args_leave_out_the_run_only_reruns() -> None:
+    # `nox -s matrix -- golden_path --reruns 2`: the runs re-run, the gate only judges.
+    assert mm.gate_args(["golden_path", "--reruns", "2", "-x"]) == ["--cells", "golden_path", "-x"]
+    assert mm.gate_args(["--reruns=3", "--baseline", "b.json"]) == ["--baseline", "b.json"]

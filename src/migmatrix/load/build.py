@@ -9,6 +9,7 @@ that is the run side's job, when a cell needs its adapter.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import math
 import re
@@ -19,6 +20,7 @@ from typing import Any
 from migmatrix.errors import MatrixError
 from migmatrix.load.digest import digest
 from migmatrix.load.environment import environment_fields
+from migmatrix.load.until import EXPIRED, until_date
 from migmatrix.load.yamldoc import Doc, KeyPath, dotted
 from migmatrix.match import adapter_matches, glob_match, is_glob
 from migmatrix.model import (
@@ -300,9 +302,17 @@ class Builder:
                     owner=item.get("owner"),
                     reason=item.get("reason"),
                     location=self.doc.at(base),
+                    until=self.until(item.get("until"), (*base, "until")),
                 )
             )
         return tuple(out)
+
+    def until(self, value: object, path: KeyPath) -> datetime.date | None:
+        found = until_date(value)
+        if found is False:
+            msg = f"`until` must be a date written YYYY-MM-DD, e.g. 2026-06-30; got {_q(value)}"
+            raise self.fail(msg, path)
+        return found
 
     def rollback(self, raw: dict[str, Any], known: _Names) -> tuple[tuple[str, str], ...]:
         """The declared rollback paths; each must name states and switch at least one."""
@@ -334,7 +344,7 @@ class Builder:
 
     def gates(self, raw: dict[str, Any]) -> GateSpec:
         if "fail_on" in raw:
-            fail_on = frozenset(Verdict(v) for v in raw["fail_on"])
+            fail_on = frozenset(Verdict(v) for v in raw["fail_on"] if v != EXPIRED)
         else:
             fail_on = UNEXPECTED_VERDICTS
         coverage = []
@@ -356,7 +366,8 @@ class Builder:
                     location=self.doc.at(("gates", "coverage", i)),
                 )
             )
-        return GateSpec(fail_on=fail_on, coverage=tuple(coverage))
+        expired = EXPIRED in raw.get("fail_on", ())
+        return GateSpec(fail_on=fail_on, coverage=tuple(coverage), fail_on_expired=expired)
 
     def check_size(
         self,

@@ -96,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     config.pluginmanager.register(sut, "migmatrix-sut")
     # Imported here for the reason given in pytest_load_initial_conftests.
+    from migmatrix.plugin import reruns
     from migmatrix.plugin.controller import MatrixController
     from migmatrix.plugin.environment import EnvironmentCheck
     from migmatrix.plugin.interrupt import terminate_as_interrupt
@@ -112,6 +113,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is None:
         controller = MatrixController(config, run, handoff_key=config.stash[HANDOFF_KEY])
         config.pluginmanager.register(controller, "migmatrix-controller")
+        # Every attempt of a test pytest-rerunfailures runs again (`--reruns`).
+        reruns.check_reruns(config)
+        config.pluginmanager.register(reruns.RerunAttempts(controller.recorder), "migmatrix-reruns")
         # SIGTERM and SIGHUP end the run like Ctrl-C: services stopped, scratch removed.
         config.add_cleanup(terminate_as_interrupt())
     if workerinput is not None or not distributed:

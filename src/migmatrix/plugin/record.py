@@ -27,6 +27,7 @@ import pytest
 from migmatrix.model import Cell, Record
 from migmatrix.outcomes import SEVERITY, Outcome
 from migmatrix.plugin.collect import collection_test_id
+from migmatrix.plugin.reruns import with_attempts
 from migmatrix.text import excerpt
 from migmatrix.timeouts import TimeLimitExceeded
 
@@ -126,6 +127,8 @@ class Recorder:
             self.records[record.key] = record
             if self.on_record is not None:
                 self.on_record(record)
+        # Earlier attempts of tests run again (`--reruns`): filled by plugin/reruns.py.
+        self.earlier: dict[tuple[str, str], list[Record]] = {}
 
     def expect(self, mapping: Mapping[str, tuple[str, str]]) -> None:
         self.names.update(mapping)
@@ -189,7 +192,8 @@ class Recorder:
                 note = "never finished: no teardown report arrived (worker lost mid-test?)"
                 self._merge(state, Outcome.CRASHED, None, note)
             self._close(nodeid, name, state)
-        return [self.records[key] for key in sorted(self.records)]
+        records = [self.records[key] for key in sorted(self.records)]
+        return with_attempts(records, self.earlier)
 
     @staticmethod
     def _merge(

@@ -15,6 +15,7 @@ are left out of a result.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from migmatrix.model import GateResult, Judged
@@ -128,7 +129,12 @@ def build_report(result: GateResult) -> dict[str, Any]:
     }
 
 
-def render_json(result: GateResult) -> str:
-    """The report as JSON text: sorted keys, UTF-8 friendly, ending in a newline."""
+def render_json(result: GateResult, extra: Mapping[str, Any] | None = None) -> str:
+    """The report as JSON text: sorted keys, UTF-8 friendly, ending in a newline.
+
+    `extra` adds top-level keys worked out after the gate (the expectations
+    snapshot, the baseline comparison and the expired rules: `migmatrix.lifecycle`).
+    """
     report = build_report(result)
+    report.update(extra or {})
     return json.dumps(report, sort_keys=True, ensure_ascii=False, indent=None) + "\n"
