@@ -150,6 +150,9 @@ def merge(files: Sequence[ResultsFile], matrix_digest: str | None = None) -> Mer
         incoming, repeats = group_by_cell(judged)
         if results.problems or results.footer is None:
             incomplete_cells.update(incoming)
+            # A cell the cut-off run collected but recorded nothing of is incomplete
+            # too (its tests were never run), not merely missing.
+            incomplete_cells.update(results.collected)
         for record in repeats:
             # The same (cell, test) twice inside one file: judge it like two files.
             agreeing += _meet(incoming[record.cell], record, path, path, problems)
