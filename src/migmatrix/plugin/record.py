@@ -120,6 +120,8 @@ class Recorder:
         self.pending: dict[str, _Pending] = {}
         self.records: dict[tuple[str, str], Record] = {}
         self.on_record: Callable[[Record], None] | None = None
+        # Earlier attempts of tests run again (`--reruns`): filled by plugin/reruns.py.
+        self.earlier: dict[tuple[str, str], list[Record]] = {}
 
     def add(self, record: Record) -> None:
         """Keep a record made elsewhere (a resumed run's earlier ones); the first one wins."""
@@ -127,8 +129,6 @@ class Recorder:
             self.records[record.key] = record
             if self.on_record is not None:
                 self.on_record(record)
-        # Earlier attempts of tests run again (`--reruns`): filled by plugin/reruns.py.
-        self.earlier: dict[tuple[str, str], list[Record]] = {}
 
     def expect(self, mapping: Mapping[str, tuple[str, str]]) -> None:
         self.names.update(mapping)
