@@ -19,6 +19,7 @@ from typing import TextIO
 from migmatrix.cli_parser import build_parser
 from migmatrix.errors import MigmatrixError, UsageError
 from migmatrix.model import Cell, CoverageVerdict, Matrix
+from migmatrix.mutate.command import cmd_mutate
 from migmatrix.outcomes import ExitCode
 from migmatrix.run import run_matrix
 
@@ -283,6 +284,7 @@ COMMANDS = {
     "plan": cmd_plan,
     "explain": cmd_explain,
     "schema": cmd_schema,
+    "mutate": cmd_mutate,
 }
 
 

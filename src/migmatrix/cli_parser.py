@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from migmatrix import run_options
+from migmatrix.mutate import command as mutate_command
 
 DEFAULT_MATRIX = "matrix.yaml"
 
@@ -159,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     _matrix_arg(explain)
     explain.add_argument("cell", metavar="CELL", help="a cell id")
     explain.add_argument("test", metavar="TEST", nargs="?", help="a test id")
+
+    mutate_command.add_parser(sub)
 
     sub.add_parser(
         "schema",

@@ -1,0 +1,166 @@
+"""The mutants of a target file, made by cosmic-ray's operators (no mutator of our own).
+
+cosmic-ray is used as a library: its operator plugins (`cosmic_ray.plugins`) say where
+each operator applies in a parso tree, and `cosmic_ray.mutating.mutate_code` applies
+one occurrence of one operator to a source text. A mutant is that pair plus the
+mutated text, its unified diff and the lines it changed. Operators that need
+arguments (configured per session in cosmic-ray) are left out; so are mutants whose
+text equals the original (no-op rewrites). Order is deterministic: by line, then
+operator name, then occurrence.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from migmatrix.errors import UsageError
+from migmatrix.match import glob_match
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutant:
+    """One mutation of one target file (`target` relative to the project folder)."""
+
+    target: str
+    operator: str
+    occurrence: int
+    line: int
+    statement_lines: tuple[int, ...]
+    mutated: str
+    diff: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.target}:{self.line}:{self.operator}#{self.occurrence}"
+
+
+def operators() -> list[tuple[str, object]]:
+    """cosmic-ray's argument-free operators, as (name, instance), sorted by name."""
+    try:
+        from cosmic_ray import plugins
+    except ImportError:
+        msg = "migmatrix mutate needs cosmic-ray: pip install 'migmatrix[mutate]'"
+        raise UsageError(msg) from None
+
+    found = []
+    for name in sorted(plugins.operator_names()):
+        operator_class = plugins.get_operator(name)
+        if operator_class.arguments():
+            continue
+        found.append((name, operator_class()))
+    return found
+
+
+def statement_lines(source: str) -> dict[int, int]:
+    """For each line of `source`, the first line of the innermost statement holding it.
+
+    coverage.py records a statement under its first line, while a mutation can sit on
+    a continuation line; this maps one to the other.
+    """
+    tree = ast.parse(source)
+    starts: dict[int, int] = {}
+    spans = sorted(
+        (node.lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt)
+    )
+    for first, last in spans:  # outer statements first: inner ones overwrite them
+        for line in range(first, last + 1):
+            starts[line] = first
+    return starts
+
+
+def _positions(source: str, operator: object) -> list[tuple[int, int]]:
+    from cosmic_ray.ast import ast_nodes, get_ast
+
+    tree = get_ast(source)
+    return [
+        (start[0], end[0])
+        for node in ast_nodes(tree)
+        for start, end in operator.mutation_positions(node)  # type: ignore[attr-defined]
+    ]
+
+
+def make_mutants(root: Path, target: str, patterns: Sequence[str] | None = None) -> list[Mutant]:
+    """Every mutant cosmic-ray's operators make of `root/target`."""
+    from cosmic_ray.mutating import mutate_code
+
+    path = root / target
+    try:
+        source = path.read_text(encoding="utf-8")
+        starts = statement_lines(source)
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        msg = f"--target {target}: cannot read it as Python source ({exc}); give a .py file"
+        raise UsageError(msg) from None
+    chosen = operators()
+    if patterns:
+        chosen = [(n, op) for n, op in chosen if any(glob_match(p, n) for p in patterns)]
+        if not chosen:
+            msg = (
+                f"--operator {' '.join(patterns)}: matches none of cosmic-ray's operators; "
+                "see `cosmic-ray operators` for their names"
+            )
+            raise UsageError(msg)
+    mutants: list[Mutant] = []
+    for name, operator in chosen:
+        for occurrence, (first, last) in enumerate(_positions(source, operator)):
+            mutated = mutate_code(source, operator, occurrence)
+            if mutated is None or mutated == source:
+                continue
+            lines = tuple(sorted({starts.get(line, line) for line in range(first, last + 1)}))
+            mutants.append(
+                Mutant(
+                    target=target,
+                    operator=name,
+                    occurrence=occurrence,
+                    line=first,
+                    statement_lines=lines,
+                    mutated=mutated,
+                    diff=unified_diff(target, source, mutated),
+                )
+            )
+    mutants.sort(key=lambda m: (m.line, m.operator, m.occurrence))
+    return mutants
+
+
+def unified_diff(target: str, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{target}",
+            tofile=f"b/{target}",
+        )
+    )
+
+
+def spread(mutants: Sequence[Mutant], limit: int | None) -> list[Mutant]:
+    """At most `limit` mutants, evenly spread over the list (deterministic), or all of them."""
+    if limit is None or limit >= len(mutants):
+        return list(mutants)
+    if limit <= 0:
+        return []
+    step = len(mutants) / limit
+    return [mutants[int(i * step)] for i in range(limit)]
+
+
+def compiles(mutant: Mutant) -> bool:
+    """Whether the mutated text is still Python (else the mutant is incompetent)."""
+    try:
+        compile(mutant.mutated, mutant.target, "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def all_mutants(
+    root: Path, targets: Iterable[str], patterns: Sequence[str] | None = None
+) -> list[Mutant]:
+    found: list[Mutant] = []
+    for target in targets:
+        found.extend(make_mutants(root, target, patterns))
+    return found
