@@ -43,6 +43,8 @@ from migmatrix.outcomes import EXPECTED_VERDICTS, MutantOutcome, Verdict
 # A mutant's run may take this many times the baseline's (plus a floor) before it is a timeout.
 TIMEOUT_FACTOR = 3.0
 TIMEOUT_FLOOR = 30.0
+# Seconds an interrupted run gets to stop on SIGTERM before its group is SIGKILLed.
+STOP_GRACE = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,27 +128,38 @@ class Children:
             _kill_group(process)
             process.communicate()
             return None, ""
-        finally:
-            with self._lock:
-                self._live.discard(process)
+        except BaseException:
+            # Interrupted while waiting (Ctrl-C reaches the main thread here): this run's
+            # group is stopped with the others; it stays listed until then.
+            self.kill_all()
+            raise
+        with self._lock:
+            self._live.discard(process)
         if self.stopping.is_set():
             raise KeyboardInterrupt
         return process.returncode, out.decode("utf-8", "replace")[-4000:]
 
     def kill_all(self) -> None:
+        """SIGTERM every live run's group (a matrix run stops its services on it), then
+        SIGKILL what is left after `STOP_GRACE` seconds."""
         self.stopping.set()
         with self._lock:
             live = list(self._live)
         for process in live:
-            _kill_group(process)
+            _kill_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
         for process in live:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        for process in live:
+            _kill_group(process)
             with contextlib.suppress(Exception):
                 process.wait(timeout=10)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def _kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+        os.killpg(process.pid, sig)
 
 
 def python_version(python: str) -> str:
@@ -190,6 +203,8 @@ class Session:
     ) -> tuple[int | None, str]:
         argv = [self.settings.python, "-m", "pytest", "--matrix", self.settings.matrix]
         argv += ["--cells", cells, "--results-dir", str(out), "-q", "-p", "no:cacheprovider"]
+        # pytest's own temp folders inside the copy, so they go with it.
+        argv += ["--basetemp", str(out / "basetemp")]
         argv += ["-n", str(workers)] if workers > 1 else ["-p", "no:xdist"]
         if coverage is not None:
             argv += ["--matrix-coverage", str(coverage)]

@@ -77,6 +77,11 @@ class Workspace:
         old = environ.get("PYTHONPATH")
         environ["PYTHONPATH"] = os.pathsep.join(roots + ([old] if old else []))
         environ["PYTHONDONTWRITEBYTECODE"] = "1"
+        # Whatever the runs put in the temp directory (pytest's, the matrix's own scratch
+        # folders) lives in the copy and goes with it, even from a run that was killed.
+        temp = copy / ".mutate" / "tmp"
+        temp.mkdir(parents=True, exist_ok=True)
+        environ["TMPDIR"] = str(temp)
         return environ
 
     def release(self) -> None:

@@ -56,6 +56,7 @@ def test_calc(cell):
 
 
 def write_toy(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "matrix.yaml").write_text(MATRIX)
     (folder / "toyadapters.py").write_text("def old():\n    return 1\n\ndef new():\n    return 2\n")
     (folder / "calc.py").write_text(CALC)
