@@ -148,7 +148,8 @@ def run_patch(
 
 def handmade(args: argparse.Namespace) -> None:
     manifest = json.loads((ROOT / "benchmarks/mutants/manifest.json").read_text())
-    space = Workspace(ROOT, [])
+    # The patched files' package roots go first on PYTHONPATH, so the copy is imported.
+    space = Workspace(ROOT, sorted({entry["file"] for entry in manifest}))
     started = time.monotonic()
     ok = 0
     try:
