@@ -19,6 +19,7 @@ Run it from the repository root with the dev environment (it takes minutes).
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import subprocess
@@ -148,6 +149,8 @@ def run_patch(
 
 def handmade(args: argparse.Namespace) -> None:
     manifest = json.loads((ROOT / "benchmarks/mutants/manifest.json").read_text())
+    if args.only:
+        manifest = [e for e in manifest if fnmatch.fnmatch(e["patch"], args.only)]
     # The patched files' package roots go first on PYTHONPATH, so the copy is imported.
     space = Workspace(ROOT, sorted({entry["file"] for entry in manifest}))
     started = time.monotonic()
@@ -217,6 +220,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--skip-generated", action="store_true")
     parser.add_argument("--skip-handmade", action="store_true")
+    parser.add_argument("--only", metavar="GLOB", help="hand-made patches matching GLOB only")
     args = parser.parse_args()
     # One interpreter's cells: the runs are this interpreter's, and the gate must not
     # count the other Pythons' cells as missing.
