@@ -32,6 +32,9 @@ class Mutant:
     statement_lines: tuple[int, ...]
     mutated: str
     diff: str
+    # Its statement runs when the module is imported (module or class level, a def's
+    # header with its defaults and decorators): every run that imports it reaches it.
+    import_time: bool = False
 
     @property
     def id(self) -> str:
@@ -61,25 +64,70 @@ def statement_lines(source: str) -> dict[int, int]:
     coverage.py records a statement under its first line, while a mutation can sit on
     a continuation line; this maps one to the other.
     """
+    return _analyse(source)[0]
+
+
+def _analyse(source: str) -> tuple[dict[int, int], set[int], list[tuple[tuple[int, int], ...]]]:
+    """(line -> statement start, starts of import-time statements, annotation spans).
+
+    Annotation spans are given only under `from __future__ import annotations`, where
+    annotations are never evaluated: a mutant inside one is equivalent by construction.
+    """
     tree = ast.parse(source)
     starts: dict[int, int] = {}
-    spans = sorted(
-        (node.lineno, node.end_lineno or node.lineno)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.stmt)
-    )
-    for first, last in spans:  # outer statements first: inner ones overwrite them
+    import_time: set[int] = set()
+    spans: list[tuple[int, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt):
+            spans.append((node.lineno, node.end_lineno or node.lineno))
+        if isinstance(node, (ast.Module, ast.ClassDef)):
+            import_time.update(child.lineno for child in node.body)
+    for first, last in sorted(spans):  # outer statements first: inner ones overwrite them
         for line in range(first, last + 1):
             starts[line] = first
-    return starts
+    postponed = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    )
+    annotations: list[tuple[tuple[int, int], ...]] = []
+    if postponed:
+        for node in ast.walk(tree):
+            found: list[ast.expr | None] = []
+            if isinstance(node, ast.arg):
+                found.append(node.annotation)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append(node.returns)
+            elif isinstance(node, ast.AnnAssign):
+                found.append(node.annotation)
+            for annotation in found:
+                if annotation is not None:
+                    annotations.append(
+                        (
+                            (annotation.lineno, annotation.col_offset),
+                            (
+                                annotation.end_lineno or annotation.lineno,
+                                annotation.end_col_offset or 0,
+                            ),
+                        )
+                    )
+    return starts, import_time, annotations
 
 
-def _positions(source: str, operator: object) -> list[tuple[int, int]]:
+def _in_annotation(
+    position: tuple[int, int], annotations: Sequence[tuple[tuple[int, int], ...]]
+) -> bool:
+    return any(start <= position < end for start, end in annotations)
+
+
+def _positions(source: str, operator: object) -> list[tuple[tuple[int, int], int]]:
+    """Each occurrence's (start (line, column), last line), in cosmic-ray's order."""
     from cosmic_ray.ast import ast_nodes, get_ast
 
     tree = get_ast(source)
     return [
-        (start[0], end[0])
+        ((start[0], start[1]), end[0])
         for node in ast_nodes(tree)
         for start, end in operator.mutation_positions(node)  # type: ignore[attr-defined]
     ]
@@ -92,7 +140,7 @@ def make_mutants(root: Path, target: str, patterns: Sequence[str] | None = None)
     path = root / target
     try:
         source = path.read_text(encoding="utf-8")
-        starts = statement_lines(source)
+        starts, import_time, annotations = _analyse(source)
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
         msg = f"--target {target}: cannot read it as Python source ({exc}); give a .py file"
         raise UsageError(msg) from None
@@ -107,7 +155,10 @@ def make_mutants(root: Path, target: str, patterns: Sequence[str] | None = None)
             raise UsageError(msg)
     mutants: list[Mutant] = []
     for name, operator in chosen:
-        for occurrence, (first, last) in enumerate(_positions(source, operator)):
+        for occurrence, (start, last) in enumerate(_positions(source, operator)):
+            first = start[0]
+            if _in_annotation(start, annotations):
+                continue  # never evaluated: equivalent by construction
             mutated = mutate_code(source, operator, occurrence)
             if mutated is None or mutated == source:
                 continue
@@ -121,6 +172,7 @@ def make_mutants(root: Path, target: str, patterns: Sequence[str] | None = None)
                     statement_lines=lines,
                     mutated=mutated,
                     diff=unified_diff(target, source, mutated),
+                    import_time=any(line in import_time for line in lines),
                 )
             )
     mutants.sort(key=lambda m: (m.line, m.operator, m.occurrence))

@@ -3,9 +3,10 @@
 The harness switches coverage.py's dynamic context to the cell id around every test
 (`migmatrix.covctl`), so the combined data of one baseline run answers, per line of
 a target file, "which cells ran it?". A mutant needs to run only in those cells. A
-line run outside every cell (at import, while the suites are collected: class and
-def statements, module constants) is reached by every cell that imports it, so such
-a line counts as reached by all the baseline's cells.
+statement run at import (class and def statements with their defaults, module
+constants) runs outside every cell, often before the collector even starts: when
+the file was imported at all (some line of it was measured), such a statement
+counts as reached by all the baseline's cells.
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ class Reach:
         self._lines = {target: dict(by_line) for target, by_line in lines.items()}
         self.cells = frozenset(cells)
 
-    def cells_for(self, target: str, statement_lines: Iterable[int]) -> frozenset[str]:
+    def cells_for(
+        self, target: str, statement_lines: Iterable[int], import_time: bool = False
+    ) -> frozenset[str]:
         by_line = self._lines.get(target, {})
+        if import_time and by_line:
+            return self.cells
         found: set[str] = set()
         for line in statement_lines:
             for context in by_line.get(line, frozenset()):

@@ -262,7 +262,11 @@ class Session:
 
         if not compiles(mutant):
             return done(MutantOutcome.INCOMPETENT, detail="does not compile")
-        cells = tuple(sorted(baseline.reach.cells_for(mutant.target, mutant.statement_lines)))
+        cells = tuple(
+            sorted(
+                baseline.reach.cells_for(mutant.target, mutant.statement_lines, mutant.import_time)
+            )
+        )
         if not cells:
             return done(MutantOutcome.NOT_COVERED)
         path = copy / mutant.target

@@ -31,7 +31,19 @@ def test_make_mutants_uses_cosmic_rays_operators_in_a_stable_order(tmp_path: Pat
     ]
     assert "-    return (a +\n+    return (a -\n" in found[0].diff
     assert found[0].id == "m.py:2:core/ReplaceBinaryOperator_Add_Sub#0"
+    # `X = 1 + 2` runs at import, the function body only when called.
+    assert [m.import_time for m in found] == [False, True]
     assert found == make_mutants(tmp_path, "m.py", ["core/ReplaceBinaryOperator_Add_Sub"])
+
+
+def test_postponed_annotations_are_not_mutated(tmp_path: Path) -> None:
+    source = "def f(a: int | None) -> int | str:\n    return a | 1\n"
+    (tmp_path / "m.py").write_text("from __future__ import annotations\n\n" + source)
+    (tmp_path / "n.py").write_text(source)
+    operator = ["core/ReplaceBinaryOperator_BitOr_BitAnd"]
+    # Never evaluated under the future import: only the body's `|` is a mutant there.
+    assert [m.line for m in make_mutants(tmp_path, "m.py", operator)] == [4]
+    assert [m.line for m in make_mutants(tmp_path, "n.py", operator)] == [1, 1, 2]
 
 
 def test_a_continuation_line_maps_to_its_statement() -> None:
@@ -57,6 +69,10 @@ def test_reach_counts_import_time_lines_for_every_cell() -> None:
     assert reach.cells_for("m.py", [6]) == {"a/x", "a/y"}
     assert reach.cells_for("m.py", [4]) == frozenset()
     assert reach.cells_for("other.py", [2]) == frozenset()
+    # An import-time statement of an imported file is reached by every cell...
+    assert reach.cells_for("m.py", [9], import_time=True) == {"a/x", "a/y"}
+    # ...but not in a file no cell imported.
+    assert reach.cells_for("other.py", [9], import_time=True) == frozenset()
 
 
 @pytest.mark.parametrize(
