@@ -139,14 +139,35 @@ async def test_factory_limits_engines_per_user(sut: Any) -> None:
 
 async def test_factory_release_frees_a_slot(sut: Any) -> None:
     from netra_backend.app.agents.supervisor.execution_engine_factory import (
+        EngineLimitError,
         ExecutionEngineFactory,
     )
 
-    factory = ExecutionEngineFactory(sut.registry, sut.bridge, max_engines_per_user=1)
+    factory = ExecutionEngineFactory(sut.registry, sut.bridge, max_engines_per_user=2)
     user = sut.user("promise_release")
     first = await factory.create_for_user(user)
-    await factory.release(first)
-    assert factory.active_engines(user.user_id) == 0
     second = await factory.create_for_user(user)
-    assert second.get_user_context() == user
-    await factory.release(second)
+    await factory.release(first)
+    assert factory.active_engines(user.user_id) == 1, "release() frees exactly one slot"
+    third = await factory.create_for_user(user)
+    assert third.get_user_context() == user
+    with pytest.raises(EngineLimitError):
+        await factory.create_for_user(user)
+    for engine in (second, third):
+        await factory.release(engine)
+    assert factory.active_engines(user.user_id) == 0
+
+
+@pytest.mark.parametrize(("limit", "valid"), [(0, False), (1, True)])
+async def test_engine_concurrency_limit_must_be_at_least_one(
+    sut: Any, limit: int, valid: bool
+) -> None:
+    user = sut.user("promise_concurrency")
+    if not valid:
+        with pytest.raises(ValueError, match="max_concurrent"):
+            await _engine(sut, user, max_concurrent=limit)
+        return
+    engine = await _engine(sut, user, max_concurrent=limit)
+    result = await engine.execute_agent(sut.agent_context(user, "triage_agent", QUESTION), user)
+    assert result.success, result.error
+    await engine.cleanup()
