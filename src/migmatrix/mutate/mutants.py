@@ -162,7 +162,18 @@ def make_mutants(root: Path, target: str, patterns: Sequence[str] | None = None)
             mutated = mutate_code(source, operator, occurrence)
             if mutated is None or mutated == source:
                 continue
-            lines = tuple(sorted({starts.get(line, line) for line in range(first, last + 1)}))
+            # coverage.py's raw data keeps the line each bytecode ran on (a condition's
+            # continuation line, say), so every line from the statement's start to the
+            # mutation counts.
+            lines = tuple(
+                sorted(
+                    {
+                        covered
+                        for line in range(first, last + 1)
+                        for covered in range(starts.get(line, line), line + 1)
+                    }
+                )
+            )
             mutants.append(
                 Mutant(
                     target=target,

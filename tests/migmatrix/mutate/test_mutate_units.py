@@ -109,3 +109,14 @@ def test_module_name_follows_the_packages(tmp_path: Path) -> None:
     assert module_name(tmp_path, "src/pkg/sub/mod.py") == "pkg.sub.mod"
     assert module_name(tmp_path, "src/pkg/__init__.py") == "pkg"
     assert module_name(tmp_path, "calc.py") == "calc"
+
+
+def test_a_mutant_on_a_continuation_line_counts_the_statements_lines_up_to_it(
+    tmp_path: Path,
+) -> None:
+    # coverage.py records the line a condition's bytecode ran on, not the `if` line.
+    (tmp_path / "m.py").write_text(
+        "def f(a, b):\n    if (\n        a\n        and b\n    ):\n        return 1\n"
+    )
+    (found,) = make_mutants(tmp_path, "m.py", ["core/ReplaceAndWithOr"])
+    assert (found.line, found.statement_lines) == (4, (2, 3, 4))
