@@ -13,6 +13,7 @@ the event checks hold before the emitter is migrated too.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -171,3 +172,61 @@ async def test_engine_concurrency_limit_must_be_at_least_one(
     result = await engine.execute_agent(sut.agent_context(user, "triage_agent", QUESTION), user)
     assert result.success, result.error
     await engine.cleanup()
+
+
+async def test_engine_is_open_until_cleanup(sut: Any) -> None:
+    user = sut.user("promise_open")
+    engine = await _engine(sut, user)
+    assert engine.is_closed is False, "a new engine must be open"
+    await engine.cleanup()
+    assert engine.is_closed is True
+
+
+async def test_engine_accepts_its_own_user_by_value(sut: Any) -> None:
+    """The same user id, as another string object (ids arrive over the wire), is the same user."""
+    user = sut.user("promise_same")
+    engine = await _engine(sut, user)
+    same_id = "".join(["promise_", "same"])
+    context = sut.agent_context(user, "triage_agent", QUESTION)
+    result = await engine.execute_agent(dataclasses.replace(context, user_id=same_id))
+    assert result.success, result.error
+    await engine.cleanup()
+
+
+async def test_engine_and_factory_defaults(sut: Any) -> None:
+    from netra_backend.app.agents.supervisor.execution_engine_factory import (
+        ExecutionEngineFactory,
+    )
+
+    engine = await _engine(sut, sut.user("promise_defaults"))
+    assert (engine.max_concurrent, engine.timeout) == (5, 30.0)
+    assert ExecutionEngineFactory(sut.registry, sut.bridge).max_engines_per_user == 3
+    await engine.cleanup()
+
+
+def test_factory_limit_must_be_at_least_one(sut: Any) -> None:
+    from netra_backend.app.agents.supervisor.execution_engine_factory import (
+        ExecutionEngineFactory,
+    )
+
+    with pytest.raises(ValueError, match="max_engines_per_user"):
+        ExecutionEngineFactory(sut.registry, sut.bridge, max_engines_per_user=0)
+    assert ExecutionEngineFactory(sut.registry, sut.bridge, max_engines_per_user=1)
+
+
+async def test_factory_engines_stream_through_the_given_bridge(sut: Any) -> None:
+    from netra_backend.app.agents.supervisor.execution_engine_factory import (
+        ExecutionEngineFactory,
+    )
+
+    user = sut.user("promise_factory_events")
+    inbox = await sut.connect(user.user_id)
+    factory = ExecutionEngineFactory(sut.registry, sut.bridge)
+    engine = await factory.create_for_user(user)
+    result = await engine.execute_agent(sut.agent_context(user, "triage_agent", QUESTION), user)
+    await sut.settle()
+    await factory.release(engine)
+    assert result.success, result.error
+    types = inbox.types(result.run_id)
+    assert types[:1] == ["agent_started"], types
+    assert types[-1:] == ["agent_completed"], types

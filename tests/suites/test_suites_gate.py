@@ -108,9 +108,9 @@ def test_untouched_copy_passes_the_gate_with_the_seed_pattern(repo_copy: Path) -
     # The seed's pattern: every reproduction test fails (for its reason) on deprecated and
     # passes on ssot; the partial state reproduces only what its features leave broken.
     assert counts[cell("reproduction", "deprecated")] == {"reproduced": 5}
-    assert counts[cell("validation", "deprecated")] == {"as-expected": 12, "reproduced": 4}
+    assert counts[cell("validation", "deprecated")] == {"as-expected": 17, "reproduced": 4}
     assert counts[cell("reproduction", "ssot")] == {"as-expected": 5}
-    assert counts[cell("validation", "ssot")] == {"as-expected": 16}
+    assert counts[cell("validation", "ssot")] == {"as-expected": 21}
     assert counts[cell("reproduction", "partial[engine+factory]")] == {
         "as-expected": 3,
         "reproduced": 2,
