@@ -21,6 +21,7 @@ from migmatrix import run_options
 from migmatrix.cli_parser import build_parser
 from migmatrix.errors import MigmatrixError, UsageError
 from migmatrix.model import Cell, CoverageVerdict, Matrix
+from migmatrix.mutate.command import cmd_mutate
 from migmatrix.outcomes import ExitCode
 from migmatrix.run import run_matrix
 from migmatrix.update.command import cmd_update
@@ -380,6 +381,7 @@ COMMANDS = {
     "explain": cmd_explain,
     "schema": cmd_schema,
     "update-expectations": cmd_update,
+    "mutate": cmd_mutate,
 }
 
 

@@ -11,6 +11,7 @@ import argparse
 
 from migmatrix import run_options
 from migmatrix.lifecycle.options import add_arguments as add_lifecycle_args
+from migmatrix.mutate import command as mutate_command
 from migmatrix.update.command import add_parser as add_update_parser
 
 DEFAULT_MATRIX = "matrix.yaml"
@@ -221,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     _matrix_arg(check)
+    mutate_command.add_parser(sub)
 
     sub.add_parser(
         "schema",

@@ -129,3 +129,19 @@ class ExitCode(enum.IntEnum):
     GATE_FAILED = 1
     USAGE = 2
     INCOMPLETE = 3
+
+
+class MutantOutcome(_Word):
+    """What became of one mutant under `migmatrix mutate` (cosmic-ray's classes + not covered)."""
+
+    KILLED = "killed"
+    SURVIVED = "survived"
+    TIMEOUT = "timeout"
+    NOT_COVERED = "not-covered"
+    INCOMPETENT = "incompetent"
+
+    @property
+    def detected(self) -> bool:
+        """Whether the matrix told this mutant from the original (a timeout counts, as in
+        cosmic-ray)."""
+        return self in (MutantOutcome.KILLED, MutantOutcome.TIMEOUT)

@@ -3,9 +3,11 @@
 An env's `ServiceSpec` declares a command and a health URL with placeholders. The
 harness picks a free loopback port, fills the placeholders, starts the command with
 its output going to a log file kept beside the results, and polls the health URL
-until the service answers 200. When the env's `url_env` variable (default
-`STAGING_URL`) is set, nothing is started: the tests run against that remote
-service instead (`plugin.services.remote_service_info`).
+until the service answers 200. A port taken by another process between the choice
+and the service's bind (the service exits saying "address already in use") is not a
+failure: the service starts again on another port (`BIND_ATTEMPTS`). When the env's
+`url_env` variable (default `STAGING_URL`) is set, nothing is started: the tests run
+against that remote service instead (`plugin.services.remote_service_info`).
 
 Each service runs under a keeper (`migmatrix.keeper`): a small process that holds
 the read end of a pipe whose write end only the controller holds, and stops the
@@ -68,14 +70,26 @@ _POLL_INTERVAL = 0.05
 KEEPER_GRACE = 5.0
 # Seconds a keeper gets to answer a second SIGTERM (SIGKILL its service's group, then exit).
 _KEEPER_ANSWER = 5.0
+# Starts a service gets when its port was taken between choosing and binding it: each
+# retry takes a new port, so only a machine whose every port is contested runs out.
+BIND_ATTEMPTS = 8
+# How a program says its port is taken: the errno text (Linux, macOS) and its name.
+_ADDRESS_IN_USE = ("address already in use", "eaddrinuse", "only one usage of each socket")
 
 
 class ServiceError(MigmatrixError):
     """The service could not be started, or is not answering; the message has its log excerpt."""
 
 
+class PortTakenError(ServiceError):
+    """The service exited at start because another process had taken its port."""
+
+
 def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port free on `host` right now (the kernel's choice; closed before returning)."""
+    """A TCP port free on `host` right now (the kernel's choice; closed before returning).
+
+    Free *now* only: `RunningService` retries a start whose port was taken meanwhile.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
@@ -119,6 +133,8 @@ class RunningService:
         # The write end of the pipe the service's keeper watches: open exactly as long as
         # the service should live, and closed by the kernel if this process dies.
         self._lifeline: int | None = None
+        # Where this start's part of the log begins (the log is appended to on restarts).
+        self._log_start = 0
 
     # -- derived ---------------------------------------------------------------------
 
@@ -185,11 +201,35 @@ class RunningService:
         environ.update(self._overrides)
         return environ
 
-    def _launch(self) -> None:
+    def _launch(self, *, keep_port: bool = False) -> None:
+        """Start the command and wait until it is healthy, moving off a port taken meanwhile.
+
+        `free_port` can only pick a port that is free when asked: the service binds it
+        later, and on a busy machine another process may take it in between. A start
+        that fails that way (the service exits and its log since this start says
+        "address already in use") is retried on a new port, up to `BIND_ATTEMPTS` times.
+        With `keep_port` (a restart, whose clients know the URL) the same port is tried
+        again first: the old process has just released it.
+        """
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                self._launch_once()
+            except PortTakenError:
+                if attempts >= BIND_ATTEMPTS:
+                    raise
+                if not (keep_port and attempts == 1):
+                    self.port = free_port(self.host)
+                continue
+            return
+
+    def _launch_once(self) -> None:
         command = self.command
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self._log_start = self._log.tell()
         shown = [arg.replace(self._secret, "***") for arg in command]
         note = f"--- migmatrix: starting {shown} (overrides {sorted(self._overrides)})\n"
         self._log.write(note.encode())
@@ -230,7 +270,11 @@ class RunningService:
             if not self.alive():
                 code = self._process.returncode if self._process is not None else None
                 excerpt = self.log_excerpt()
+                taken = self._port_taken()
                 self.stop()
+                if taken:
+                    msg = f"service {self.key!r}: port {self.port} was taken before it bound it"
+                    raise PortTakenError(msg)
                 msg = (
                     f"service {self.key!r}: exited with code {code} before "
                     f"{health} answered; log {self.log_path}:\n{excerpt}"
@@ -248,6 +292,18 @@ class RunningService:
                 )
                 raise ServiceError(msg)
             time.sleep(_POLL_INTERVAL)
+
+    def _port_taken(self) -> bool:
+        """Whether this start's log says the port was in use (read after the process exited)."""
+        if self._log is not None:
+            self._log.flush()
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_start)
+                text = log.read(64 * 1024).decode("utf-8", "replace").lower()
+        except OSError:
+            return False
+        return any(sign in text for sign in _ADDRESS_IN_USE)
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """Stop the service; returns its exit code (negative: the signal that ended it).
@@ -279,12 +335,14 @@ class RunningService:
     def restart(self, env_overrides: Mapping[str, str], timeout: float = 10.0) -> None:
         """Stop, then start again on the same port and workdir with `env_overrides` applied.
 
-        Overrides accumulate over restarts (a later one wins per key).
+        Overrides accumulate over restarts (a later one wins per key). Should another
+        process have taken the port meanwhile, the service moves to a new one: read
+        `url` again after a restart.
         """
         self.stop(timeout=timeout)
         self._overrides.update(env_overrides)
         self._process = None
-        self._launch()
+        self._launch(keep_port=True)
 
     def _cut_lifeline(self) -> None:
         if self._lifeline is not None:
@@ -316,8 +374,12 @@ def start_service(
     host: str = LOOPBACK,
     environ: Mapping[str, str] | None = None,
     cell: Cell | None = None,
+    port: int | None = None,
 ) -> RunningService:
     """Start `env`'s service on a free port of `host` and wait until its health URL says 200.
+
+    `port` is the first port to try (default: one `free_port` picks); if it is taken
+    by the time the service binds it, the service is started again on another.
 
     `cell` fills the cell placeholders (see `service_key`); the log goes to
     `log_dir/service-<key>.log`. Raises `ServiceError` (with the log excerpt) if the
@@ -331,7 +393,7 @@ def start_service(
     service = RunningService(
         env,
         host=host,
-        port=free_port(host),
+        port=free_port(host) if port is None else port,
         workdir=Path(workdir).resolve(),
         log_path=Path(log_dir).resolve() / f"service-{safe_name(key)}.log",
         python=python or sys.executable,

@@ -19,8 +19,10 @@ from suites.support.monitor import REQUIRED_EVENTS, integrity_problems, sequence
 
 async def test_chat_functionality_90_percent_value(sut: Any) -> None:
     chat = chat_for(sut)
-    user = await chat.login("chat_user")
+    # The bystander connects first: a fault that sends events to "the first connected
+    # user" must not pass for correct routing.
     other = await chat.login("chat_other_user")
+    user = await chat.login("chat_user")
 
     text = "What is the weather like today?"
     turn = await chat.send(user, text)

@@ -11,9 +11,11 @@ WebSocket client. Two things can go wrong, each owned by one component:
   "current run" sends one user's events to the other -> "CRITICAL: WebSocket
   events sent to wrong user".
 
-The result check comes first, so with shared state the test fails for that reason
-whatever the emitter; with isolated state and the old emitter it fails for the
-events; with both migrated it passes.
+Each failure mode has its own test, with its own expectation in matrix.yaml: one
+scenario (both users at once, the same question), checked for results in one test
+and for events in the other. A single test checking both would stop at the first
+failed assertion, and the second mode would never be judged in the states where the
+first one fails (a fault in the events of a shared-state state would go unseen).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ async def execute_user_agent(sut: Any, engine: Any, user_context: Any) -> Any:
     return await engine.execute_agent(agent_context, user_context)
 
 
-async def test_user_context_contamination_reproduction(sut: Any) -> None:
+async def contaminated_scenario(sut: Any) -> tuple[Any, Any, Any, Any]:
+    """Both users at once; (user1, user2, result1, result2) once the events settled."""
     user1_context = sut.user("user1", thread_id="thread1", run_id="run1")
     user2_context = sut.user("user2", thread_id="thread2", run_id="run2")
     await sut.connect(user1_context.user_id)
@@ -50,18 +53,26 @@ async def test_user_context_contamination_reproduction(sut: Any) -> None:
     task2 = asyncio.create_task(execute_user_agent(sut, engine2, user2_context))
     result1, result2 = await asyncio.gather(task1, task2)
     await sut.settle()
+    await engine1.cleanup()
+    await engine2.cleanup()
     assert result1.success, f"user1's run failed: {result1.error}"
     assert result2.success, f"user2's run failed: {result2.error}"
+    return user1_context, user2_context, result1, result2
 
+
+async def test_user_context_contamination_results(sut: Any) -> None:
+    """Results: neither user's answer holds the other user's data (component `state`)."""
+    user1_context, user2_context, result1, result2 = await contaminated_scenario(sut)
     leaked = check_for_user_data_contamination(
         result2, user1_context
     ) + check_for_user_data_contamination(result1, user2_context)
     assert not leaked, f"CRITICAL SECURITY VIOLATION: User data contamination detected: {leaked}"
 
+
+async def test_user_context_contamination_events(sut: Any) -> None:
+    """Events: each user gets exactly their own run's events (component `emitter`)."""
+    user1_context, user2_context, _, _ = await contaminated_scenario(sut)
     misrouted = check_websocket_event_contamination(
         user1_context, user2_context, received_by_user(sut)
     )
     assert not misrouted, f"CRITICAL: WebSocket events sent to wrong user: {misrouted}"
-
-    await engine1.cleanup()
-    await engine2.cleanup()

@@ -8,6 +8,7 @@ state (matrix.yaml's staging env), so each cell judges the state it names.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -43,7 +44,8 @@ async def test_staging_server_runs_the_cells_state(cell: Any, staging_url: str) 
 
 
 async def test_e2e_staging_execution_engine_migration(staging_url: str) -> None:
-    username, password = staging_accounts()[0]
+    # An account of its own (the pool's third): no other staging test logs in with it first.
+    username, password = staging_accounts()[2]
     async with http_client() as http:
         client = StagingClient(staging_url, http)
         await client.login(username, password)
@@ -139,3 +141,47 @@ async def test_e2e_staging_concurrent_users_get_their_own_events(staging_url: st
         f"E2E STAGING ISOLATION VIOLATION: WebSocket events sent to wrong user: "
         f"{len(wrong)} of {len(turns)} users got another run's events or lost their own: {wrong}"
     )
+
+
+async def test_e2e_staging_events_reach_only_their_user(staging_url: str) -> None:
+    """Two users connected, one run: only its user hears it (seed 5, multi-user).
+
+    A run alone is routed correctly in every state, so this holds everywhere (the
+    matrix's default). The user who asks connects second: a fault that sends events to
+    "the first connected user", or to every connected user, shows here, where a
+    single-user test would see its own events arrive as usual.
+    """
+    chat = RemoteChat(staging_url)
+    try:
+        bystander = await chat.login("bystander")
+        asker = await chat.login("asker")
+        turn = await chat.send(asker, "Perform system health check", agent_name="supervisor_agent")
+        await asyncio.sleep(0.2)  # give a misrouted event time to arrive
+        heard = [m.get("type") for m in chat.heard(bystander)]
+    finally:
+        await chat.aclose_in_loop()
+    assert turn.success, f"E2E STAGING FAILURE: {turn.error}"
+    assert not sequence_problems(turn.types(), REQUIRED_EVENTS), (
+        f"E2E STAGING WEBSOCKET FAILURE: the asker got {turn.types()}"
+    )
+    assert heard == [], f"E2E STAGING ISOLATION VIOLATION: a bystander heard {heard}"
+
+
+async def test_e2e_staging_each_user_keeps_their_thread(staging_url: str) -> None:
+    """Two users talk in turn: each history holds its own messages only."""
+    chat = RemoteChat(staging_url)
+    try:
+        first = await chat.login("first_talker")
+        second = await chat.login("second_talker")
+        turn1 = await chat.send(first, "What is the weather like today?")
+        turn2 = await chat.send(second, "Analyze the cost of my account")
+        history1 = await chat.history(first, turn1.thread_id)
+        history2 = await chat.history(second, turn2.thread_id)
+        foreign = await chat.history(second, turn1.thread_id)
+    finally:
+        await chat.aclose_in_loop()
+    assert turn1.success, turn1.error
+    assert turn2.success, turn2.error
+    assert history1 == [("user", turn1.text), ("assistant", turn1.response)], history1
+    assert history2 == [("user", turn2.text), ("assistant", turn2.response)], history2
+    assert foreign is None, f"E2E STAGING ISOLATION VIOLATION: thread read by another: {foreign}"

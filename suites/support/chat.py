@@ -27,7 +27,9 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import os
 import uuid
+import zlib
 from typing import Any
 
 from suites.support.staging import (
@@ -169,8 +171,23 @@ class _Socket:
         await asyncio.gather(self._reader, return_exceptions=True)
 
 
+def _rotated(accounts: list[tuple[str, str]], test: str) -> list[tuple[str, str]]:
+    """The pool, starting at an account chosen by the test's id (stable across runs).
+
+    Every test used to log in first with the pool's first account, so a fault that
+    sends events to "the first connected user" reached the right user by chance. A
+    per-test starting point spreads the tests over the accounts.
+    """
+    if not accounts:
+        return accounts
+    node = test.rsplit(" (", 1)[0].split("[", 1)[0]
+    start = zlib.crc32(node.encode()) % len(accounts)
+    return accounts[start:] + accounts[:start]
+
+
 class RemoteChat:
-    """The chat of a running server at `base_url`, one pooled account per `login`.
+    """The chat of a running server at `base_url`, one pooled account per `login`
+    (the pool rotated per test, see `_rotated`).
 
     `tokens` is a login cache (see `StagingClient`); a server started by the test
     itself passes its own. Call `aclose_in_loop()` at the end (the suites' conftest
@@ -184,7 +201,7 @@ class RemoteChat:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._tokens = tokens
-        self._accounts = staging_accounts()
+        self._accounts = _rotated(staging_accounts(), os.environ.get("PYTEST_CURRENT_TEST", ""))
         self._next = 0
         self._http: Any = None
         self._sockets: dict[str, _Socket] = {}

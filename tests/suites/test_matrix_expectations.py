@@ -36,8 +36,11 @@ NEEDS: dict[str, frozenset[str]] = {
     "test_factory_pattern_violations.py::test_multiple_execution_engine_factories": frozenset(
         {"engine", "factory"}
     ),
-    "test_user_context_contamination.py::test_user_context_contamination_reproduction": (
-        frozenset({"emitter", "state"})
+    "test_user_context_contamination.py::test_user_context_contamination_results": frozenset(
+        {"state"}
+    ),
+    "test_user_context_contamination.py::test_user_context_contamination_events": frozenset(
+        {"emitter"}
     ),
     "test_constructor_compatibility.py::test_create_from_legacy_bridge": frozenset(),
     "test_constructor_compatibility.py::test_legacy_constructor_compatibility": frozenset(
@@ -61,6 +64,7 @@ ALWAYS = {
     "websocket": "test_websocket_event_integrity.py::test_event_integrity_per_user",
     "business": "test_business_value_protection.py::test_chat_functionality_90_percent_value",
     "rollback": "test_rollback_validation.py::test_rollback_paths",
+    "validation": "test_ssot_engine_promises.py::test_engine_refuses_runs_after_cleanup",
 }
 MIGRATED_BY_ADAPTER = {"deprecated": frozenset(), "ssot": frozenset(COMPONENTS)}
 
@@ -142,7 +146,7 @@ def test_plan_lists_the_partial_states_in_rollout_order() -> None:
 
 
 def test_explain_names_the_feature_that_decides() -> None:
-    test = "test_user_context_contamination.py::test_user_context_contamination_reproduction"
+    test = "test_user_context_contamination.py::test_user_context_contamination_results"
     out = _cli(
         "explain", "--matrix", "matrix.yaml", "reproduction/partial[engine]/unit/py3.11", test
     )

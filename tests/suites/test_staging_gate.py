@@ -38,6 +38,7 @@ PHASES = ("golden_path", "business", "staging")
 CONCURRENT = (
     "test_e2e_staging_validation.py::test_e2e_staging_concurrent_users_get_their_own_events"
 )
+STORE_PROMISES = "test_chat_store_promises.py::"
 DYING_WORDS = "BROKEN ON PURPOSE: the deprecated server dies at its first chat message"
 
 
@@ -65,10 +66,14 @@ def test_staging_cells_of_a_state_pair_pass_the_gate(repo_copy: Path) -> None:
     assert set(cells) == {staging_cell(p, a) for p in PHASES for a in ("deprecated", "ssot")}
     # Every test of every staging cell ran against its server and passed, but one: on
     # deprecated, concurrent users get each other's events (reproduced, as expected).
+    # (The chat store's promises are checked in process: skipped in staging, as expected.)
+    skipped = {r["test"] for r in records if r["outcome"] == "skipped"}
+    assert skipped == {t for t in skipped if t.startswith(STORE_PROMISES)}, skipped
+    records = [r for r in records if not r["test"].startswith(STORE_PROMISES)]
     failed = {(r["cell"], r["test"]) for r in records if r["outcome"] != "passed"}
     assert failed == {(staging_cell("staging", "deprecated"), CONCURRENT)}, records
     assert verdicts(report)[(staging_cell("staging", "deprecated"), CONCURRENT)] == "reproduced"
-    assert len(records) == 2 * 9
+    assert len(records) == 2 * 11  # per state: 6 staging, 2 business, 3 golden path
 
 
 def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: Path) -> None:
@@ -94,7 +99,9 @@ def test_a_server_dying_in_one_state_fails_exactly_its_staging_cells(repo_copy: 
     assert set(found.values()) == {"regression"}, found
     # Exactly the deprecated staging cells: each of them has a test that sends a message.
     assert {cell for cell, _ in found} == {staging_cell(p, "deprecated") for p in PHASES}, found
-    ssot = [r for r in records if "/ssot/" in r["cell"]]
+    ssot = [
+        r for r in records if "/ssot/" in r["cell"] and not r["test"].startswith(STORE_PROMISES)
+    ]
     assert ssot, records
     assert {r["outcome"] for r in ssot} == {"passed"}, ssot
     # The tests that ran after the death are errors carrying the server's log excerpt.

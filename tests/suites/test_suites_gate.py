@@ -97,21 +97,23 @@ def test_untouched_copy_passes_the_gate_with_the_seed_pattern(repo_copy: Path) -
     assert code == 0, text
     assert unexpected(report) == {}
     seen = verdicts(report)
-    contamination = (
-        "test_user_context_contamination.py::test_user_context_contamination_reproduction"
-    )
-    assert seen[(cell("reproduction", "deprecated"), contamination)] == "reproduced"
-    assert seen[(cell("reproduction", "partial[engine+factory]"), contamination)] == "reproduced"
+    results = "test_user_context_contamination.py::test_user_context_contamination_results"
+    events = "test_user_context_contamination.py::test_user_context_contamination_events"
+    for test in (results, events):
+        assert seen[(cell("reproduction", "deprecated"), test)] == "reproduced"
+        assert seen[(cell("reproduction", "partial[engine+factory]"), test)] == "reproduced"
+    # One failure mode per test: the events are judged where the results leak too.
+    assert seen[(cell("reproduction", "partial[state]"), events)] == "reproduced"
     counts = cell_counts(report)
     # The seed's pattern: every reproduction test fails (for its reason) on deprecated and
     # passes on ssot; the partial state reproduces only what its features leave broken.
-    assert counts[cell("reproduction", "deprecated")] == {"reproduced": 4}
-    assert counts[cell("validation", "deprecated")] == {"as-expected": 1, "reproduced": 4}
-    assert counts[cell("reproduction", "ssot")] == {"as-expected": 4}
-    assert counts[cell("validation", "ssot")] == {"as-expected": 5}
+    assert counts[cell("reproduction", "deprecated")] == {"reproduced": 5}
+    assert counts[cell("validation", "deprecated")] == {"as-expected": 17, "reproduced": 4}
+    assert counts[cell("reproduction", "ssot")] == {"as-expected": 5}
+    assert counts[cell("validation", "ssot")] == {"as-expected": 21}
     assert counts[cell("reproduction", "partial[engine+factory]")] == {
         "as-expected": 3,
-        "reproduced": 1,
+        "reproduced": 2,
     }
     # Every phase that runs in the unit env has results in every one of its cells.
     phases = {cell_id.split("/")[0] for cell_id in counts}
@@ -176,16 +178,21 @@ def test_correct_deprecated_engine_shows_unexpected_pass_in_reproduction(repo_co
 
     code, report, text = run_and_gate(repo_copy)
     assert code == 1, text
-    contamination = (
-        "test_user_context_contamination.py::test_user_context_contamination_reproduction"
-    )
+    results = "test_user_context_contamination.py::test_user_context_contamination_results"
+    events = "test_user_context_contamination.py::test_user_context_contamination_events"
     isolation = "test_ssot_compliance_validation.py::test_user_context_isolation_after_migration"
-    # Contamination was expected wherever state or emitter is deprecated; the isolation
-    # check (results per user) wherever state is.
+    # Leaked results were expected wherever state is deprecated, misrouted events wherever
+    # the emitter is; the isolation check (results per user) wherever state is.
     expected = {
-        (cell("reproduction", name), contamination): "unexpected-pass"
-        for name in states_where(lambda migrated: not {"state", "emitter"} <= migrated)
+        (cell("reproduction", name), results): "unexpected-pass"
+        for name in states_where(lambda migrated: "state" not in migrated)
     }
+    expected.update(
+        {
+            (cell("reproduction", name), events): "unexpected-pass"
+            for name in states_where(lambda migrated: "emitter" not in migrated)
+        }
+    )
     expected.update(
         {
             (cell("validation", name), isolation): "unexpected-pass"
