@@ -52,6 +52,9 @@ class OwnServer:
         except Exception as exc:
             msg = f"ROLLBACK FAILURE: the server did not restart in {state}: {exc}"
             raise AssertionError(msg) from exc
+        # A restart whose port another process took meanwhile moves to a new one
+        # (migmatrix.testing retries on EADDRINUSE): the chat follows the service.
+        self.chat.base_url = self.url.rstrip("/")
         await self.reconnect(users)
 
     async def reconnect(self, users: Sequence[ChatUser]) -> None:
