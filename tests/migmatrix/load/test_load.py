@@ -481,3 +481,13 @@ def test_rollback_paths_load_as_written(project: Path) -> None:
     matrix = load_matrix(write(project, text))
     assert matrix.rollback_paths == (("new", "chain"), ("partial[*]", "previous"))
     assert load_matrix(write(project, BASE)).rollback_paths == ()
+
+
+def test_fail_on_takes_every_verdict_word_unavailable_and_expired_included(
+    project: Path,
+) -> None:
+    # `unavailable` (a state that cannot be installed) and `expired` (a rule past its
+    # `until:`) were added to the vocabulary by two changes; fail_on must take both.
+    m = load_matrix(write(project, BASE + "gates:\n  fail_on: [unavailable, expired]\n"))
+    assert m.gates.fail_on == frozenset({Verdict.UNAVAILABLE})
+    assert m.gates.fail_on_expired
