@@ -39,9 +39,15 @@ def test_nox_from_a_virtualenv_off_path_runs_a_session(tmp_path: Path) -> None:
         check=True,
         timeout=300,
     )
-    # An interpreter for the session (this one's folder has python3.X), and system
-    # folders; no pyenv shims, so neither nox nor uv can come from PATH.
-    bare = [str(Path(sys.executable).parent), "/usr/bin", "/bin"]
+    # An interpreter for the session (a folder holding only python3.X, the base
+    # interpreter: this one's own folder may hold uv, which the test extras bring),
+    # and system folders; no pyenv shims, so neither nox nor uv can come from PATH.
+    alone = tmp_path / "python-only"
+    alone.mkdir()
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    (alone / version).symlink_to(base)
+    bare = [str(alone), "/usr/bin", "/bin"]
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "NOX_DEFAULT_VENV")}
     env["PATH"] = os.pathsep.join(bare)
     assert not any(Path(folder, "uv").exists() for folder in bare)

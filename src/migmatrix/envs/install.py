@@ -136,7 +136,13 @@ def install(
         argv += ["-e", folder]
     argv += list(args)
     log(" ".join(argv))
-    env = dict(os.environ, UV_COMPILE_BYTECODE="1")
+    env = dict(os.environ)
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        # Nothing would write .pyc files on import: compile them once, here, or every
+        # reused environment recompiles pytest at each start. Otherwise the first run
+        # writes those it imports, a fraction of what compiling everything costs
+        # (benchmarks/env_adapters.py: the cold environment).
+        env["UV_COMPILE_BYTECODE"] = "1"
     done = subprocess.run(
         argv, capture_output=True, text=True, timeout=_TIMEOUT, env=env, check=False
     )

@@ -154,3 +154,25 @@ def test_a_ref_is_checked_out_once_per_commit(tmp_path: Path) -> None:
     assert (again / "marker").exists()  # reused, not unpacked again
     with pytest.raises(UsageError, match=r"ref 'nope' does not exist in the git repository"):
         git.checkout(str(repo), "nope", tmp_path / "cache")
+
+
+@pytest.mark.slow  # uv makes a virtualenv and asks the index
+def test_a_requirement_nobody_can_install_is_bad_input_naming_it(tmp_path: Path) -> None:
+    """Not `unavailable` (that is for an interpreter a release does not support): exit 2."""
+    import sys
+
+    from migmatrix.envs.install import find_uv, install
+    from migmatrix.envs.spec import Environment
+
+    venv = tmp_path / "venv"
+    subprocess.run([find_uv(), "venv", "-q", "-p", sys.executable, str(venv)], check=True)
+    environment = Environment("broken", requirements=("tomli==0.0.0.1",))
+    python = str(venv / "bin" / "python")
+    with pytest.raises(UsageError) as caught:
+        install(
+            environment, python=python, prefix=str(venv), args=["tomli==0.0.0.1"],
+            spec_hash="x", log=lambda _: None,
+        )  # fmt: skip
+    text = str(caught.value)
+    assert text.startswith(f"environment 'broken' cannot be installed on {python}: ")
+    assert "tomli==0.0.0.1" in text
