@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Mapping
 from typing import TextIO
 
@@ -45,6 +46,8 @@ from migmatrix.report.summary import coverage_words, rule_words, status, verdict
 from migmatrix.text import one_line
 
 DEFAULT_WIDTH = 100
+# Blanks at the end of a line, before any colour codes that close it.
+_TRAILING = re.compile(r"\s+((?:\x1b\[[0-9;]*m)*)$")
 FIRST_CELLS = 3  # cells of a group shown in full without --all-items
 FIRST_DIFFERENCES = 20  # positions of a differing Python listed without --all-items
 _STYLE = {
@@ -131,8 +134,10 @@ def render_terminal(
     if coverage_words(result):
         closing.append(f"; {coverage_words(result)}")
     _say(console, closing)
-    # Table rows are padded to the table's width; trailing blanks only cost bytes.
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    # Table rows are padded to the table's width, and a wrapped line ends in the blank
+    # it broke at; trailing blanks only cost bytes, and in colour they hide before the
+    # closing escape code, where a plain rstrip would not see them.
+    return "".join(_TRAILING.sub(r"\1", line) + "\n" for line in buffer.getvalue().splitlines())
 
 
 def _coverage_mark(verdict: CoverageVerdict) -> tuple[str, str]:
