@@ -104,6 +104,19 @@ class _Pending:
     duration: float = 0.0
     worker: str | None = None
 
+    def record(self, name: tuple[str, str], nodeid: str) -> Record:
+        """The record of the test `name` (cell, test id) as its phases so far tell it."""
+        return Record(
+            cell=name[0],
+            test=name[1],
+            outcome=self.outcome,
+            duration=round(self.duration, 6),
+            exc_type=self.exc_type,
+            message=self.message,
+            worker=self.worker,
+            nodeid=nodeid,
+        )
+
 
 class Recorder:
     """Collects the records of one run on the controller.
@@ -209,16 +222,7 @@ class Recorder:
 
     def _close(self, nodeid: str, name: tuple[str, str], state: _Pending) -> None:
         self.pending.pop(nodeid, None)
-        record = Record(
-            cell=name[0],
-            test=name[1],
-            outcome=state.outcome,
-            duration=round(state.duration, 6),
-            exc_type=state.exc_type,
-            message=state.message,
-            worker=state.worker,
-            nodeid=nodeid,
-        )
+        record = state.record(name, nodeid)
         self.records[name] = record
         if self.on_record is not None:
             self.on_record(record)

@@ -57,18 +57,7 @@ class RerunAttempts:
             state = self.recorder.pending.pop(report.nodeid, None)
             name = self.recorder.names.get(report.nodeid)
             if state is not None and name is not None:
-                self._keep(
-                    Record(
-                        cell=name[0],
-                        test=name[1],
-                        outcome=state.outcome,
-                        duration=round(state.duration, 6),
-                        exc_type=state.exc_type,
-                        message=state.message,
-                        worker=state.worker,
-                        nodeid=report.nodeid,
-                    )
-                )
+                self._keep(state.record(name, report.nodeid))
 
     # A second impl of the hook (pytest reads only `pytest_` names; `specname` maps it).
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_logreport")
