@@ -27,20 +27,34 @@ CI_VARIABLES = (
 )
 
 
+def shard_of(value: object) -> tuple[int, int] | None:
+    """(index, total) of a shard written "2/3", or None when it is not one.
+
+    The one reading of "INDEX/TOTAL": `--shard` and a results header's `shard`
+    both go through it, so a run never accepts a shard its own results file
+    would then be refused for.
+    """
+    if not isinstance(value, str):
+        return None
+    index_text, slash, total_text = value.partition("/")
+    if not slash or not index_text.isdecimal() or not total_text.isdecimal():
+        return None
+    if len(index_text) > 6 or len(total_text) > 6:
+        return None
+    index, total = int(index_text), int(total_text)
+    return (index, total) if 1 <= index <= total else None
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     """`"2/5"` -> (2, 5); the index is 1-based and at most the total."""
-    index_text, slash, total_text = text.strip().partition("/")
-    try:
-        index, total = int(index_text), int(total_text)
-    except ValueError:
-        index = total = 0
-    if not slash or total < 1 or not 1 <= index <= total:
+    found = shard_of(text.strip())
+    if found is None:
         msg = (
             f"invalid shard {text!r}; write INDEX/TOTAL with 1 <= INDEX <= TOTAL, "
             "e.g. --shard 1/4 for the first of four shards"
         )
         raise UsageError(msg)
-    return index, total
+    return found
 
 
 def assign(

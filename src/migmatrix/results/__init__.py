@@ -7,7 +7,7 @@ whichever module holds it.
 
 from __future__ import annotations
 
-from migmatrix.results.lines import SCHEMA_FAMILY, shard_of
+from migmatrix.results.lines import SCHEMA_FAMILY
 from migmatrix.results.read import ResultsFile, json_block, read_results
 from migmatrix.results.write import (
     HEADER_KEYS,
@@ -16,6 +16,7 @@ from migmatrix.results.write import (
     record_to_dict,
     write_results,
 )
+from migmatrix.shard import shard_of
 
 __all__ = [
     "HEADER_KEYS",

@@ -16,6 +16,7 @@ from migmatrix.errors import ResultsError
 from migmatrix.model import RESULTS_SCHEMA, RESULTS_SCHEMAS_READ, Record, ResultsHeader
 from migmatrix.outcomes import Outcome
 from migmatrix.results.write import HEADER_KEYS
+from migmatrix.shard import shard_of
 from migmatrix.text import shorten
 
 SCHEMA_FAMILY = RESULTS_SCHEMA.split("/", 1)[0] + "/"
@@ -87,19 +88,6 @@ def header_damage(obj: dict[str, Any]) -> list[str]:
             f"got {shorten(repr(shard))}"
         )
     return damage
-
-
-def shard_of(value: Any) -> tuple[int, int] | None:
-    """(index, total) of a header's `shard` ("2/3"), or None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    index_text, slash, total_text = value.partition("/")
-    if not slash or not index_text.isdecimal() or not total_text.isdecimal():
-        return None
-    if len(index_text) > 6 or len(total_text) > 6:
-        return None
-    index, total = int(index_text), int(total_text)
-    return (index, total) if 1 <= index <= total else None
 
 
 def fast_record(obj: Any, share: Callable[[str, str], str]) -> Record | None:
