@@ -9,13 +9,12 @@ bug fails the gate.
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from nox_project import nox
 
 from migmatrix import noxapi
 from migmatrix import noxhelpers as helpers
@@ -112,22 +111,6 @@ def tiny_project(root: Path) -> Path:
     (root / "matrix.yaml").write_text(MATRIX.format(python=python), encoding="utf-8")
     (root / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
     return root
-
-
-def nox(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # This interpreter's folder first: nox finds python3.X there, and uv beside it.
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.pop("VIRTUAL_ENV", None)
-    env.pop("MIGMATRIX_REQUIREMENT", None)
-    return subprocess.run(
-        [sys.executable, "-m", "nox", "--no-color", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Running the real nox on a project folder, as a user would, for the environment tests."""
+"""Running the real nox on a project folder, as a user does: the nox API and envs tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def nox(project: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
