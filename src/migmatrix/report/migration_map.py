@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from migmatrix._speed import IdentityCache
 from migmatrix.model import Cell, CellJudgement, Expectation, GateResult, Judged
-from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Verdict
+from migmatrix.outcomes import UNEXPECTED_VERDICTS, Expected, Outcome, Verdict
 from migmatrix.report.summary import judgements
 
 
@@ -56,12 +56,6 @@ ASCII_MARKS = {
 # When one cell's items are split over several blocks (a hand-built result), the
 # cell shows the mark that most needs a look: the first of this order it has.
 _PRECEDENCE = (Mark.UNEXPECTED, Mark.FLAKY, Mark.REPRODUCED, Mark.PASSED, Mark.UNAVAILABLE)
-# The word of the outcome a state that cannot be installed on a Python records
-# (issue 15). Matched by name, not by enum member, so the map reads it the day the
-# outcome (or an expectation or verdict of that name) exists, and until then
-# nothing carries it.
-UNAVAILABLE = "unavailable"
-
 Position = tuple[str, str, str]  # (state, phase, env)
 Grid = dict[Position, Mark]
 
@@ -143,20 +137,24 @@ def cell_mark(block: CellJudgement) -> Mark:
     return Mark.UNAVAILABLE if cannot_run and block.tests else Mark.PASSED
 
 
+# The expectations that say a test cannot run in a cell: skipped there, or its
+# state cannot be installed on that Python (issue 15).
+_CANNOT_RUN = (frozenset({Expected.SKIP}), frozenset({Expected.UNAVAILABLE}))
+
+
 def _cannot_run(expectation: Expectation | None) -> bool:
     """An expectation that the test cannot run here: skip, or unavailable."""
     if expectation is None:
         return False
-    words = {outcome.value for outcome in expectation.outcomes}
-    return words == {Expected.SKIP.value} or words == {UNAVAILABLE}
+    return expectation.outcomes in _CANNOT_RUN
 
 
 def _could_not_run(judged: Judged) -> bool:
     record = judged.record
     return (
         _cannot_run(judged.expectation)
-        or (record is not None and record.outcome.value == UNAVAILABLE)
-        or judged.verdict.value == UNAVAILABLE
+        or (record is not None and record.outcome is Outcome.UNAVAILABLE)
+        or judged.verdict is Verdict.UNAVAILABLE
     )
 
 
